@@ -1,0 +1,1 @@
+"""HTTP API: owners decide, the CRM triggers and reports events, ops check health."""

@@ -1,0 +1,89 @@
+"""Shared dependencies: the pool, the Temporal client, settings and who is calling.
+
+Owners and admins authenticate with `Authorization: Bearer <token>`. CRM webhooks may instead sign the
+raw body: `X-Dormant-Timestamp: <unix seconds>` and `X-Dormant-Signature: sha256=<hex>` where the hex is
+HMAC-SHA256(DORMANT_WEBHOOK_SECRET, "<timestamp>." + body); a signature older than five minutes is refused,
+so a captured request cannot be replayed later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, HTTPException, Request
+from temporalio.client import Client
+
+from db.owners import Principal, principal_for_token
+from reactivation.settings import Settings
+
+REPLAY_WINDOW_S = 300
+CRM_PRINCIPAL = Principal(email="crm-webhook", is_admin=True)
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+def _temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+Temporal = Annotated[Client, Depends(_temporal)]
+AppSettings = Annotated[Settings, Depends(_settings)]
+
+UNAUTHORIZED = "missing or invalid bearer token"
+
+
+async def _bearer_principal(request: Request, pool: asyncpg.Pool) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    async with pool.acquire() as conn:
+        return await principal_for_token(conn, token.strip())
+
+
+async def current_principal(request: Request, pool: Pool) -> Principal:
+    principal = await _bearer_principal(request, pool)
+    if principal is None:
+        raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, now: float | None = None) -> bool:
+    if not timestamp.isdigit() or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW_S:
+        return False
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"sha256={expected}", signature.strip())
+
+
+async def crm_caller(request: Request, pool: Pool, settings: AppSettings) -> Principal:
+    """A CRM webhook: a valid signature, or an admin bearer token."""
+    signature = request.headers.get("x-dormant-signature")
+    if signature is not None:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+        timestamp = request.headers.get("x-dormant-timestamp", "")
+        if secret and verify_signature(secret, timestamp, await request.body(), signature):
+            return CRM_PRINCIPAL
+        raise HTTPException(401, "invalid or expired webhook signature")
+    principal = await _bearer_principal(request, pool)
+    if principal is None or not principal.is_admin:
+        raise HTTPException(401, "CRM calls need a valid webhook signature or an admin token")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+CrmCaller = Annotated[Principal, Depends(crm_caller)]
+
+
+def can_see(principal: Principal, owner_email: str | None) -> bool:
+    return principal.is_admin or (owner_email or "").lower() == principal.email.lower()

@@ -1,0 +1,96 @@
+"""GET /v1/accounts/{id} and POST /v1/accounts/{id}/decision.
+
+Decisions go through the workflow's Update, so the answer is the workflow's own: 200 accepted, 403 not
+your account, 409 wrong stage or stale draft (with the current stage), 422 bad payload.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Caller, Pool, Temporal, can_see
+from db.evidence_queries import AccountNotFound, load_evidence
+from db.reviews import account_owner, projection_for
+from reactivation.models import Decision, DecisionResult
+from workflows.dormant_account import DormantAccountWorkflow
+from workflows.dormant_account_models import workflow_id_for
+
+router = APIRouter(prefix="/v1/accounts", tags=["review"])
+
+NOT_YOURS = "this account belongs to another owner"
+NO_OPEN_REVIEW = "conflict: there is no open review for this account"
+STATUS_FOR = {"forbidden": 403, "conflict": 409, "invalid": 422}
+
+
+class DecisionIn(BaseModel):
+    action: Literal["approve", "hold", "close", "monitor", "redraft"]
+    draft_version: int = Field(ge=0)
+    subject: str | None = Field(None, max_length=200)
+    body: str | None = Field(None, max_length=5000)
+    follow_up_body: str | None = Field(None, max_length=5000)
+    channel: Literal["email", "sms", "call"] | None = None
+    send_at: datetime | None = None
+    reason: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000)
+    until: date | None = None
+
+
+async def _owned(pool, caller, account_id: str) -> str | None:
+    async with pool.acquire() as conn:
+        exists, owner = await account_owner(conn, account_id)
+        projection = await projection_for(conn, account_id)
+    if not exists and projection is None:
+        raise HTTPException(404, f"account {account_id!r} not found")
+    owner = projection["owner_email"] if projection and projection["owner_email"] else owner
+    if not can_see(caller, owner):
+        raise HTTPException(403, NOT_YOURS)
+    return projection["stage"] if projection else None
+
+
+@router.get("/{account_id}")
+async def get_account(account_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
+    """Evidence with sources, every rule's verdict, flags, brief, drafts, decisions and outcome."""
+    await _owned(pool, caller, account_id)
+    async with pool.acquire() as conn:
+        projection = await projection_for(conn, account_id)
+        try:
+            evidence = await load_evidence(conn, account_id, datetime.now(timezone.utc))
+        except AccountNotFound:
+            evidence = None
+    return {"account_id": account_id, "review": projection,
+            "evidence": evidence.model_dump(mode="json") if evidence else None}
+
+
+@router.post("/{account_id}/decision", response_model=DecisionResult,
+             responses={403: {"description": NOT_YOURS}, 409: {"description": "wrong stage or stale draft"}})
+async def decide(account_id: str, body: DecisionIn, caller: Caller, pool: Pool, temporal: Temporal):
+    stage = await _owned(pool, caller, account_id)
+    decision = Decision(**body.model_dump(), decided_by=caller.email, decided_by_admin=caller.is_admin)
+    handle = temporal.get_workflow_handle(workflow_id_for(account_id))
+    try:
+        return await handle.execute_update(DormantAccountWorkflow.decide, decision)
+    except WorkflowUpdateFailedError as err:
+        message = str(err.cause.message if isinstance(err.cause, ApplicationError) else err.cause)
+        kind = message.split(":", 1)[0]
+        current = await _current_stage(handle, stage)
+        return JSONResponse({"detail": message, "stage": current}, status_code=STATUS_FOR.get(kind, 409))
+    except RPCError as err:
+        if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise
+        return JSONResponse({"detail": NO_OPEN_REVIEW, "stage": stage}, status_code=409)
+
+
+async def _current_stage(handle, fallback: str | None) -> str | None:
+    try:
+        state = await handle.query(DormantAccountWorkflow.review_state)
+        return state.stage.value
+    except RPCError:
+        return fallback

@@ -1,0 +1,38 @@
+"""The outbox: every outgoing message, keyed by a deterministic idempotency key.
+
+`store_message` inserts at most one row per key; a retry returns the row already stored, so a message is
+stored (and, in outbox mode, "sent") exactly once per workflow step.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from reactivation.delivery_models import OutgoingMessage
+
+
+async def store_message(conn: asyncpg.Connection, message: OutgoingMessage, delivery: str) -> tuple[str, bool]:
+    """Return (message_id, newly_stored)."""
+    row = await conn.fetchrow(
+        """INSERT INTO outbox (idempotency_key, message_id, account_id, workflow_id, kind, channel, to_address,
+                               from_address, subject, body, headers, delivery)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id""",
+        message.idempotency_key, message.message_id, message.account_id, message.workflow_id, message.kind,
+        message.channel, message.to_address, message.from_address, message.subject, message.body,
+        message.headers, delivery,
+    )
+    if row is not None:
+        return row["message_id"], True
+    existing = await conn.fetchval("SELECT message_id FROM outbox WHERE idempotency_key = $1", message.idempotency_key)
+    return existing, False
+
+
+async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str | None = None) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT idempotency_key, message_id, account_id, kind, channel, to_address, from_address, subject, body,
+                  headers, delivery, status, created_at
+           FROM outbox WHERE ($2::text IS NULL OR account_id = $2) ORDER BY created_at DESC LIMIT $1""",
+        limit, account_id,
+    )
+    return [dict(r) for r in rows]

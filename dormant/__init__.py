@@ -1,0 +1,1 @@
+"""The `dormant` command line and the embedded development stack it runs."""

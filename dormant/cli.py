@@ -1,0 +1,198 @@
+"""The `dormant` command: dev, worker, api, import, scan, report, owners add, outbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from reactivation.settings import Settings, load_settings
+
+
+def _require_db(settings: Settings) -> str:
+    if not settings.database_url:
+        sys.exit("DATABASE_URL is not set. Run `dormant dev` (embedded PostgreSQL) or export DATABASE_URL.")
+    return settings.database_url
+
+
+def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
+    from dormant.stack import DevStack, banner
+
+    if args.data_dir:
+        settings = settings.model_copy(update={"data_dir": Path(args.data_dir)})
+    stack = DevStack(settings, demo=not args.no_demo)
+    try:
+        info = stack.start()
+        print(banner(settings, info), flush=True)
+        stack.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from worker import run_worker
+
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run("api.main:app", host=settings.api_host, port=settings.api_port)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncpg
+
+    from db.crm_import import ImportFailed, import_directory
+    from db.migrate import migrate_dsn
+
+    dsn = _require_db(settings)
+    directory = Path(args.dir)
+    if not (directory / "accounts.csv").exists():
+        print(f"error: {directory / 'accounts.csv'} not found (accounts.csv is required)", file=sys.stderr)
+        return 2
+
+    def progress(name: str, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        print(f"\r{name:<16} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr,
+              flush=True)
+        if done >= total:
+            print(file=sys.stderr)
+
+    async def run() -> int:
+        await migrate_dsn(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            report = await import_directory(conn, directory, progress=progress)
+        except ImportFailed as failed:
+            print(f"\nimport failed; nothing was stored:\n{failed}", file=sys.stderr)
+            return 1
+        finally:
+            await conn.close()
+        print(report.summary())
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
+    from dormant.scan import scan_and_start
+
+    dsn = _require_db(settings)
+
+    def progress(report) -> None:
+        print(f"\r{report.summary()}", end="", file=sys.stderr, flush=True)
+
+    report = asyncio.run(scan_and_start(settings, dsn, progress=progress))
+    print(file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncpg
+
+    dsn = _require_db(settings)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await conn.fetch("SELECT type, count(DISTINCT account_id) AS n FROM measurement_events "
+                                    "GROUP BY type ORDER BY n DESC")
+        finally:
+            await conn.close()
+        print(f"{'event':<28}accounts")
+        for row in rows:
+            print(f"{row['type']:<28}{row['n']}")
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_owners_add(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncpg
+
+    from db.migrate import migrate_dsn
+    from db.owners import add_owner
+
+    dsn = _require_db(settings)
+
+    async def run() -> str:
+        await migrate_dsn(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await add_owner(conn, args.email, admin=args.admin)
+        finally:
+            await conn.close()
+
+    token = asyncio.run(run())
+    role = "admin" if args.admin else "owner"
+    print(f"{role} {args.email.lower()} token (shown once, store it now):\n{token}")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncpg
+
+    from db.outbox import list_outbox
+
+    dsn = _require_db(settings)
+
+    async def run() -> list[dict]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await list_outbox(conn, limit=args.limit)
+        finally:
+            await conn.close()
+
+    for msg in asyncio.run(run()):
+        print(f"{msg['created_at']:%Y-%m-%d %H:%M} {msg['kind']:<9} {msg['channel']:<5} {msg['to_address']:<32} "
+              f"{msg['subject']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dormant", description="dormant-outreach: win back quiet accounts safely")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the whole product on its embedded default")
+    dev.add_argument("--data-dir", help="where data lives (default .data/ or DORMANT_DATA_DIR)")
+    dev.add_argument("--no-demo", action="store_true", help="skip the demo owners' CRM data and workflows")
+    dev.set_defaults(func=cmd_dev)
+    sub.add_parser("worker", help="run a Temporal worker").set_defaults(func=cmd_worker)
+    sub.add_parser("api", help="run the HTTP API").set_defaults(func=cmd_api)
+    imp = sub.add_parser("import", help="import CRM CSV files from DIR (all or nothing)")
+    imp.add_argument("dir")
+    imp.set_defaults(func=cmd_import)
+    sub.add_parser("scan", help="start reactivations for dormant accounts").set_defaults(func=cmd_scan)
+    sub.add_parser("report", help="print the measurement funnel").set_defaults(func=cmd_report)
+    owners = sub.add_parser("owners", help="manage owners and admins")
+    owners_sub = owners.add_subparsers(dest="owners_command", required=True)
+    add = owners_sub.add_parser("add", help="add an owner and print their API token once")
+    add.add_argument("email")
+    add.add_argument("--admin", action="store_true")
+    add.set_defaults(func=cmd_owners_add)
+    outbox = sub.add_parser("outbox", help="list stored outgoing messages")
+    outbox.add_argument("--limit", type=int, default=50)
+    outbox.set_defaults(func=cmd_outbox)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except Exception as err:  # pydantic ValidationError: name the setting and the reason
+        sys.exit(f"invalid settings: {err}")
+    sys.exit(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    main()

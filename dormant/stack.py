@@ -1,0 +1,180 @@
+"""`dormant dev`: the whole product on its embedded default, in one supervised process tree.
+
+Order: Temporal dev server -> PostgreSQL -> migrations -> demo owners and CRM data -> worker -> API ->
+demo triggers. Ctrl-C (or SIGTERM) stops the children in reverse order; each child also dies with this
+process (PR_SET_PDEATHSIG), so nothing is orphaned. Data lives under the data dir, so a restart finds the
+same accounts, and workflows that were waiting for approval are still waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dormant.processes import spawn, stop, wait_for_port
+from reactivation.settings import Settings
+
+
+async def wait_for_temporal(address: str, timeout: float = 60.0) -> None:
+    """The port opens before the frontend serves; wait until a namespace call succeeds."""
+    from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+    from temporalio.client import Client
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            client = await Client.connect(address)
+            await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="default"))
+            return
+        except Exception as err:  # noqa: BLE001 - any failure here means "not ready yet"
+            last = err
+            await asyncio.sleep(0.3)
+    raise TimeoutError(f"Temporal at {address} was not ready within {timeout:.0f}s: {last}")
+
+
+def _local_port(address: str) -> int | None:
+    """The port of a TEMPORAL_ADDRESS on this machine (we start the server), else None (we use it)."""
+    host, _, port = address.rpartition(":")
+    return int(port) if host in ("localhost", "127.0.0.1", "0.0.0.0", "") and port.isdigit() else None
+
+
+@dataclass
+class DevStack:
+    settings: Settings
+    demo: bool = True
+    procs: list[tuple[str, object]] = field(default_factory=list)  # (name, server or Popen), in start order
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.resolve()
+
+    def log(self, message: str) -> None:
+        print(f"[dormant dev] {message}", flush=True)
+
+    def start(self) -> dict:
+        from dormant.embedded_pg import EmbeddedPostgres
+        from dormant.temporal_dev import TemporalDevServer
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logs = self.data_dir / "logs"
+        temporal_port = _local_port(self.settings.temporal_address)
+        if temporal_port is not None:
+            self.log(f"starting Temporal dev server on :{temporal_port} (UI :{self.settings.temporal_ui_port})")
+            server = TemporalDevServer(db_file=self.data_dir / "temporal.db", port=temporal_port,
+                                       ui_port=self.settings.temporal_ui_port, log_path=logs / "temporal.log")
+            server.start()
+            self.procs.append(("temporal", server))
+            temporal_address = server.address
+        else:
+            temporal_address = self.settings.temporal_address
+            self.log(f"using Temporal at {temporal_address}")
+        asyncio.run(wait_for_temporal(temporal_address))
+
+        if self.settings.database_url:
+            dsn = self.settings.database_url
+            self.log(f"using PostgreSQL at {urlparse(dsn).hostname}:{urlparse(dsn).port or 5432}")
+        else:
+            self.log(f"starting embedded PostgreSQL on :{self.settings.embedded_pg_port}")
+            pg = EmbeddedPostgres(data_dir=self.data_dir / "pgdata", port=self.settings.embedded_pg_port)
+            pg.start()
+            self.procs.append(("postgres", pg))
+            dsn = pg.dsn
+
+        tokens = asyncio.run(self._prepare_data(dsn, temporal_address))
+        env = {**os.environ, "DATABASE_URL": dsn, "TEMPORAL_ADDRESS": temporal_address,
+               "DORMANT_DATA_DIR": str(self.data_dir)}
+        self.log("starting worker")
+        worker = spawn([sys.executable, "-m", "worker"], log_path=logs / "worker.log", env=env)
+        self.procs.append(("worker", worker))
+        self.log(f"starting API on {self.settings.api_host}:{self.settings.api_port}")
+        api = spawn([sys.executable, "-m", "uvicorn", "api.main:app", "--host", self.settings.api_host,
+                     "--port", str(self.settings.api_port), "--log-level", "warning"],
+                    log_path=logs / "api.log", env=env)
+        self.procs.append(("api", api))
+        wait_for_port(self.settings.api_host, self.settings.api_port, proc=api, log_path=logs / "api.log")
+        if self.demo:
+            started = asyncio.run(self._start_demo_workflows(dsn, temporal_address))
+            if started:
+                self.log(f"demo: started {started} reactivation workflows")
+        return {"temporal": temporal_address, "dsn": dsn, "tokens": tokens}
+
+    async def _prepare_data(self, dsn: str, temporal_address: str) -> dict:
+        from db.migrate import migrate_dsn
+        from dormant.demo import ensure_demo_owners, import_demo_data
+
+        applied = await migrate_dsn(dsn)
+        self.log(f"migrations: {'applied ' + ', '.join(map(str, applied)) if applied else 'up to date'}")
+        tokens = await ensure_demo_owners(dsn, self.data_dir / "demo-tokens.json")
+        if self.demo:
+            summary = await import_demo_data(dsn)
+            self.log(f"demo CRM data: {summary}")
+        return tokens
+
+    async def _start_demo_workflows(self, dsn: str, temporal_address: str) -> int:
+        """Trigger the demo accounts once per data dir; later starts find them still waiting."""
+        marker = self.data_dir / "demo-triggered"
+        if marker.exists():
+            return 0
+        from dormant.scan import scan_and_start
+
+        settings = self.settings.model_copy(update={"temporal_address": temporal_address, "database_url": dsn})
+        report = await scan_and_start(settings, dsn)
+        marker.write_text(json.dumps({"started": report.started}))
+        return report.started
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.procs):
+            self.log(f"stopping {name}")
+            if isinstance(proc, subprocess.Popen):
+                stop(proc, sig=signal.SIGTERM, timeout=20)
+            else:
+                proc.stop()
+        self.procs.clear()
+
+    def wait(self) -> None:
+        """Block until Ctrl-C/SIGTERM or until a child dies (then say which and stop the rest)."""
+        stopping = {"flag": False}
+
+        def _on_signal(signum, frame):  # noqa: ARG001
+            stopping["flag"] = True
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        while not stopping["flag"]:
+            for name, proc in self.procs:
+                child = proc if isinstance(proc, subprocess.Popen) else getattr(proc, "proc", None)
+                if child is not None and child.poll() is not None:
+                    self.log(f"{name} exited with {child.returncode}; see {self.data_dir / 'logs'}")
+                    return
+            time.sleep(0.5)
+
+
+def banner(settings: Settings, info: dict) -> str:
+    tokens = info["tokens"]
+    owner_email, owner_token = tokens["owner"]
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    return f"""
+dormant-outreach is running. Ctrl-C stops everything.
+
+  Temporal       {info['temporal']}   UI http://localhost:{settings.temporal_ui_port}
+  PostgreSQL     {info['dsn']}
+  API            {api}   docs {api}/docs   review page {api}/review
+  Logs           {settings.data_dir.resolve() / 'logs'}
+
+  Demo owner     {owner_email}   token {owner_token}
+  Demo admin     {tokens['admin'][0]}   token {tokens['admin'][1]}
+
+Try next:
+  curl -s -H 'Authorization: Bearer {owner_token}' {api}/v1/queue
+  temporal workflow list --address {info['temporal']} --query 'ReactivationStage="awaiting_review"'
+  open {api}/review and sign in with the owner token
+"""

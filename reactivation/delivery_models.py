@@ -1,0 +1,57 @@
+"""Delivery inputs and outputs, and the deterministic ids that make sending exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from reactivation.models import Channel
+
+
+class DeliveryRequest(BaseModel):
+    """What the workflow asks the delivery activity to send. No addresses or secrets: the activity reads
+    the contact details from the CRM store at send time."""
+
+    account_id: str
+    workflow_id: str
+    episode: str
+    kind: Literal["first", "follow_up"]
+    channel: Channel
+    subject: str = ""
+    body: str
+    path: str
+    owner_email: str | None = None
+    thread_message_id: str | None = None  # the first message's Message-ID, for the follow-up's threading
+
+
+class DeliveryResult(BaseModel):
+    message_id: str
+    newly_sent: bool
+    to_address: str
+    suppressed_reason: str | None = None
+
+
+class OutgoingMessage(BaseModel):
+    idempotency_key: str
+    message_id: str
+    account_id: str
+    workflow_id: str
+    kind: str
+    channel: str
+    to_address: str
+    from_address: str
+    subject: str = ""
+    body: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+def idempotency_key(workflow_id: str, episode: str, kind: str) -> str:
+    return f"{workflow_id}/{episode}/{kind}"
+
+
+def message_id_for(key: str, domain: str) -> str:
+    """A deterministic RFC 5322 Message-ID: the same step always produces the same id."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}@{domain}>"

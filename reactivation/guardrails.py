@@ -1,0 +1,68 @@
+"""Deterministic checks run on every draft, LLM-written or template, before an owner sees it.
+
+A violation is never passed silently: it is listed on the draft and shown prominently in review.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reactivation.models import Assessment, EvidencePack, OutreachDraft, Path
+
+SMS_LIMIT = 320
+EMAIL_BODY_LIMIT = 2000
+SUBJECT_LIMIT = 120
+
+_URL = re.compile(r"https?://|www\.", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+_PLACEHOLDER = re.compile(r"\[[A-Z _]+\]|\{\{.*?\}\}|<[A-Z _]+>|\bTODO\b|\bXXX\b|lorem ipsum", re.I)
+_DISCOUNT = re.compile(r"\b\d{1,3}\s?%|\bdiscount\b|\bfree\b|\b% off\b", re.I)
+
+
+def check_draft(draft: OutreachDraft, pack: EvidencePack, assessment: Assessment,
+                allowed_addresses: frozenset[str] = frozenset()) -> list[str]:
+    """Return every violation found, as sentences an owner can act on (empty when the draft is clean)."""
+    violations: list[str] = []
+    offers = {o.offer_id: o for o in pack.offers}
+    text = f"{draft.subject}\n{draft.body}\n{draft.follow_up_body}"
+
+    if draft.offer_id is not None:
+        offer = offers.get(draft.offer_id)
+        if offer is None:
+            violations.append(f"Offer {draft.offer_id!r} is not one of this account's available offers.")
+        elif offer.promotional and not assessment.promotional_allowed:
+            why = ("an unresolved issue is open" if "unresolved_issue" in assessment.flags
+                   else f"the path is {assessment.path.value}")
+            violations.append(f"Promotional offer {draft.offer_id!r} is not allowed: {why}.")
+    if assessment.path in (Path.account_led, Path.hold) and draft.offer_id and offers.get(draft.offer_id, None) \
+            and offers[draft.offer_id].promotional:
+        violations.append("A generic promotional offer must not go to a high-context account.")
+
+    if _URL.search(text):
+        violations.append("The draft contains a link; links are not allowed in outreach drafts.")
+    for found in _EMAIL.findall(text):
+        if found.lower() not in allowed_addresses:
+            violations.append(f"The draft contains an email address ({found}) that is not allowed.")
+    if _PHONE.search(text):
+        violations.append("The draft contains a phone number; only the CRM's contact details may be used.")
+    if _PLACEHOLDER.search(text):
+        violations.append("The draft contains placeholder text.")
+    discount_supported = draft.offer_id is not None and draft.offer_id in offers
+    if _DISCOUNT.search(text) and not discount_supported:
+        violations.append("The draft mentions a discount or free offer that no available offer supports.")
+
+    if draft.channel == "sms":
+        for label, body in (("body", draft.body), ("follow-up", draft.follow_up_body)):
+            if len(body) > SMS_LIMIT:
+                violations.append(f"The SMS {label} is {len(body)} characters; the limit is {SMS_LIMIT}.")
+    else:
+        if len(draft.body) > EMAIL_BODY_LIMIT:
+            violations.append(f"The body is {len(draft.body)} characters; the limit is {EMAIL_BODY_LIMIT}.")
+        if draft.channel == "email" and not draft.subject.strip():
+            violations.append("An email needs a subject.")
+        if len(draft.subject) > SUBJECT_LIMIT:
+            violations.append(f"The subject is {len(draft.subject)} characters; the limit is {SUBJECT_LIMIT}.")
+    if not draft.body.strip():
+        violations.append("The body is empty.")
+    return list(dict.fromkeys(violations))

@@ -1,0 +1,43 @@
+"""What a workflow step writes: one measurement event plus the projection row the review queue reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from reactivation.models import ReviewState
+
+EVENT_TYPES = frozenset({
+    "reviewed", "suppressed", "not_ready", "held", "approved", "sent", "follow_up_sent", "responded",
+    "reactivated", "opted_out", "closed", "unresolved_issue_flagged", "draft_generated", "reminder_sent",
+    "escalated", "monitoring", "send_stopped", "owner_task", "reassigned", "awaiting_review", "bounced",
+})
+
+
+class ProjectionView(BaseModel):
+    priority: float | None = None
+    tier: str | None = None
+    last_activity_at: datetime | None = None
+    account_value: float | None = None
+    risk_level: str | None = None
+    recommended_next_step: str = ""
+    draft_version: int = 0
+    outcome: str | None = None
+    state: ReviewState | None = None  # the full review, sent only when brief, drafts or decisions changed
+
+
+class StepRecord(BaseModel):
+    event_id: str
+    type: str
+    at: datetime
+    account_id: str
+    workflow_id: str
+    episode: str
+    stage: str
+    path: str | None = None
+    owner_email: str | None = None
+    segment: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    view: ProjectionView = Field(default_factory=ProjectionView)

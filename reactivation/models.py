@@ -1,0 +1,262 @@
+"""Pydantic models shared by workflows, activities and the API: one model in, one out, everywhere.
+
+Stages, outcomes and paths are the contract's names; changing one changes search attributes, the queue
+and reports, so they are spelled once, here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Stage(StrEnum):
+    gathering_evidence = "gathering_evidence"
+    not_ready = "not_ready"
+    suppressed = "suppressed"
+    awaiting_review = "awaiting_review"
+    held = "held"
+    monitoring = "monitoring"
+    approved = "approved"
+    sent = "sent"
+    follow_up_sent = "follow_up_sent"
+    owner_task = "owner_task"
+    closed = "closed"
+
+
+class Outcome(StrEnum):
+    reactivated = "reactivated"
+    responded = "responded"
+    no_response = "no_response"
+    opted_out = "opted_out"
+    suppressed = "suppressed"
+    closed_by_owner = "closed_by_owner"
+    reactivated_before_outreach = "reactivated_before_outreach"
+    not_ready = "not_ready"
+
+
+class Path(StrEnum):
+    account_led = "account_led"
+    marketing_led = "marketing_led"
+    suppressed = "suppressed"
+    hold = "hold"
+    monitor = "monitor"
+    not_ready = "not_ready"
+
+
+Channel = Literal["email", "sms", "call"]
+Tier = Literal["strategic", "standard", "self_serve"]
+
+
+# ---------------------------------------------------------------- evidence
+
+
+class AccountFacts(BaseModel):
+    account_id: str
+    name: str
+    segment: str = ""
+    tier: Tier
+    owner_email: str | None = None
+    account_value: float | None = None
+    currency: str = "USD"
+    last_activity_at: datetime | None = None
+    preferred_channel: Channel = "email"
+    contact_name: str = ""
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    timezone: str | None = None
+    consent_status: Literal["granted", "opted_out", "unknown"] = "unknown"
+    inactivity_reason: str = ""
+    risk_level: Literal["low", "medium", "high"] = "low"
+    relationship: Literal["strong", "neutral", "strained", "unknown"] = "unknown"
+    fit: Literal["high", "medium", "low", "unknown"] = "unknown"
+
+
+class TicketFact(BaseModel):
+    source: str  # e.g. "tickets:T-1001", cited by the brief
+    opened_at: datetime
+    closed_at: datetime | None = None
+    status: str
+    severity: str = ""
+    category: str = ""
+    subject: str = ""
+    excerpt: str = ""  # customer-written: untrusted, truncated
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None and self.status.lower() not in ("closed", "resolved", "solved")
+
+
+class OrderFact(BaseModel):
+    source: str
+    at: datetime
+    amount: float
+    description: str = ""
+
+
+class NoteFact(BaseModel):
+    source: str
+    at: datetime
+    author_email: str = ""
+    excerpt: str = ""  # untrusted, truncated
+
+
+class OfferFact(BaseModel):
+    source: str
+    offer_id: str
+    name: str
+    description: str = ""
+    kind: str = ""
+    promotional: bool = False
+    valid_until: date | None = None
+
+
+class HistorySummary(BaseModel):
+    """Counts over the whole history plus the most relevant items, so a pack stays small for any account."""
+
+    total: int = 0
+    open_count: int = 0
+    total_amount: float = 0.0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+class EvidencePack(BaseModel):
+    account: AccountFacts
+    account_source: str
+    as_of: datetime
+    support_history_connected: bool = True
+    order_history_connected: bool = True
+    tickets: list[TicketFact] = Field(default_factory=list)
+    ticket_summary: HistorySummary = Field(default_factory=HistorySummary)
+    orders: list[OrderFact] = Field(default_factory=list)
+    order_summary: HistorySummary = Field(default_factory=HistorySummary)
+    recent_activity: list[str] = Field(default_factory=list)
+    notes: list[NoteFact] = Field(default_factory=list)
+    offers: list[OfferFact] = Field(default_factory=list)
+    opted_out_event: bool = False  # an opt-out recorded after the last import
+
+
+# ---------------------------------------------------------------- policy results
+
+
+class RuleVerdict(BaseModel):
+    rule: str
+    verdict: Literal["pass", "suppress", "not_ready", "hold", "monitor", "account_led", "no_promotion"]
+    reason: str
+    sources: list[str] = Field(default_factory=list)
+
+
+class PriorityFactor(BaseModel):
+    factor: str
+    points: float
+    why: str
+
+
+class Priority(BaseModel):
+    score: float
+    factors: list[PriorityFactor]
+
+
+class Assessment(BaseModel):
+    path: Path
+    verdicts: list[RuleVerdict]
+    missing: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    priority: Priority
+    recommended_next_step: str
+    review_again_on: date | None = None
+    promotional_allowed: bool = True
+
+    def fingerprint(self) -> tuple:
+        """What must not change between approval and send for the approval to still hold."""
+        return (self.path, tuple(sorted(self.flags)), tuple(v.verdict for v in self.verdicts if v.verdict != "pass"))
+
+
+# ---------------------------------------------------------------- drafting
+
+
+class ReviewBrief(BaseModel):
+    why_quiet: str
+    relationship_summary: str
+    risk_flags: list[str] = Field(default_factory=list)
+    recommended_next_step: str
+    why_this_step: str
+    citations: list[str] = Field(default_factory=list)
+    drafted_by: str = "template"  # "template" or the model name
+
+
+class OutreachDraft(BaseModel):
+    version: int = 1
+    channel: Channel
+    subject: str = ""
+    body: str
+    follow_up_body: str = ""
+    offer_id: str | None = None
+    violations: list[str] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- owner decisions and CRM events
+
+
+class Decision(BaseModel):
+    action: Literal["approve", "hold", "close", "monitor", "redraft"]
+    draft_version: int
+    decided_by: str  # email of the owner or admin, supplied by the API after authenticating
+    decided_by_admin: bool = False
+    subject: str | None = None
+    body: str | None = None
+    follow_up_body: str | None = None
+    channel: Channel | None = None
+    send_at: datetime | None = None
+    reason: str | None = None
+    note: str | None = None
+    until: date | None = None  # monitor until this date
+
+
+class DecisionResult(BaseModel):
+    accepted: bool
+    stage: Stage
+    draft_version: int
+    message: str
+
+
+class CrmEvent(BaseModel):
+    type: Literal["activity", "reply", "opt_out", "issue_opened", "issue_resolved", "bounce", "owner_changed"]
+    at: datetime
+    detail: str = ""
+    new_owner_email: str | None = None
+
+
+class DecisionRecord(BaseModel):
+    action: str
+    by: str
+    at: datetime
+    draft_version: int
+    reason: str | None = None
+
+
+class ReviewState(BaseModel):
+    """What the workflow's query returns and the projection stores: the whole review at a glance."""
+
+    account_id: str
+    episode: str
+    stage: Stage
+    path: Path | None = None
+    owner_email: str | None = None
+    priority: float | None = None
+    assessment: Assessment | None = None
+    brief: ReviewBrief | None = None
+    drafts: list[OutreachDraft] = Field(default_factory=list)
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    events: list[CrmEvent] = Field(default_factory=list)
+    outcome: Outcome | None = None
+    notice: str = ""  # e.g. why a send was stopped and the account returned to review
+    sent_message_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def current_draft(self) -> OutreachDraft | None:
+        return self.drafts[-1] if self.drafts else None

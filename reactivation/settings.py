@@ -1,0 +1,86 @@
+"""Settings from the environment (and `.env`), with the names fixed by the design contract.
+
+Standard names where they exist (DATABASE_URL, TEMPORAL_ADDRESS, OPENAI_*), DORMANT_-prefixed names for
+the product's own. Secrets live here and are read by workers and the API at start-up; they never travel
+in workflow or activity inputs, which Temporal records in histories.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reactivation.durations import parse_duration
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Every setting the product reads. `.env.example` lists each one with its default."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # --- external services (standard names) ---
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+    temporal_address: str = Field("localhost:7233", validation_alias=_env("TEMPORAL_ADDRESS"))
+    temporal_namespace: str = Field("default", validation_alias=_env("TEMPORAL_NAMESPACE"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    openai_model: str = Field("gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))
+
+    # --- embedded stack ---
+    data_dir: Path = Field(Path(".data"), validation_alias=_env("DORMANT_DATA_DIR"))
+    embedded_pg_port: int = Field(55432, validation_alias=_env("DORMANT_EMBEDDED_PG_PORT"))
+    temporal_ui_port: int = Field(8233, validation_alias=_env("DORMANT_TEMPORAL_UI_PORT"))
+    api_host: str = Field("127.0.0.1", validation_alias=_env("DORMANT_API_HOST"))
+    api_port: int = Field(8000, validation_alias=_env("DORMANT_API_PORT"))
+    public_url: str = Field("http://localhost:8000", validation_alias=_env("DORMANT_PUBLIC_URL"))
+
+    # --- worker ---
+    task_queue: str = Field("dormant-outreach", validation_alias=_env("DORMANT_TASK_QUEUE"))
+    llm_task_queue: str = Field("dormant-outreach-llm", validation_alias=_env("DORMANT_LLM_TASK_QUEUE"))
+    db_pool_size: int = Field(10, ge=1, validation_alias=_env("DORMANT_DB_POOL_SIZE"))
+
+    # --- policy and lifecycle durations (seconds or ISO 8601) ---
+    dormancy_days: int = Field(90, ge=1, validation_alias=_env("DORMANT_DORMANCY_DAYS"))
+    follow_up_after: Duration = Field(timedelta(days=2), validation_alias=_env("DORMANT_FOLLOW_UP_AFTER"))
+    outcome_window: Duration = Field(timedelta(days=30), validation_alias=_env("DORMANT_OUTCOME_WINDOW"))
+    review_reminder_after: Duration = Field(
+        timedelta(days=3), validation_alias=_env("DORMANT_REVIEW_REMINDER_AFTER")
+    )
+    review_escalate_after: Duration = Field(
+        timedelta(days=7), validation_alias=_env("DORMANT_REVIEW_ESCALATE_AFTER")
+    )
+    default_timezone: str = Field("UTC", validation_alias=_env("DORMANT_DEFAULT_TIMEZONE"))
+
+    # --- delivery ---
+    delivery: Literal["outbox", "smtp", "sms"] = Field("outbox", validation_alias=_env("DORMANT_DELIVERY"))
+    mail_from: str = Field("accounts@dormant-outreach.example", validation_alias=_env("DORMANT_MAIL_FROM"))
+    smtp_host: str = Field("localhost", validation_alias=_env("DORMANT_SMTP_HOST"))
+    smtp_port: int = Field(25, validation_alias=_env("DORMANT_SMTP_PORT"))
+    smtp_username: str | None = Field(None, validation_alias=_env("DORMANT_SMTP_USERNAME"))
+    smtp_password: SecretStr | None = Field(None, validation_alias=_env("DORMANT_SMTP_PASSWORD"))
+    smtp_starttls: bool = Field(False, validation_alias=_env("DORMANT_SMTP_STARTTLS"))
+
+    # --- security ---
+    webhook_secret: SecretStr | None = Field(None, validation_alias=_env("DORMANT_WEBHOOK_SECRET"))
+    unsubscribe_secret: SecretStr = Field(
+        SecretStr("dev-only-unsubscribe-secret-change-me"), validation_alias=_env("DORMANT_UNSUBSCRIBE_SECRET")
+    )
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides win (used by `dormant dev` and tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

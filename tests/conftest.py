@@ -1,0 +1,95 @@
+"""Session-wide real servers: one Temporal dev server and one PostgreSQL for the whole run.
+
+TEMPORAL_ADDRESS / DATABASE_URL, when set, point the suite at servers you already run; otherwise the
+suite starts the same embedded servers `dormant dev` uses, on free ports, in a temp directory.
+Each test gets its own task queue and its own account ids, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from db.migrate import migrate_dsn
+from db.pool import create_pool
+from dormant.embedded_pg import EmbeddedPostgres
+from dormant.processes import free_port
+from dormant.temporal_dev import TemporalDevServer
+from reactivation.settings import load_settings
+from workflows.client import connect_temporal
+
+
+@pytest.fixture(scope="session")
+def servers_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def temporal_address(servers_dir: Path):
+    if os.environ.get("TEMPORAL_ADDRESS"):
+        yield os.environ["TEMPORAL_ADDRESS"]
+        return
+    server = TemporalDevServer(db_file=servers_dir / "temporal.db", port=free_port(), ui_port=None,
+                               log_path=servers_dir / "temporal.log")
+    server.start()
+    yield server.address
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(servers_dir: Path):
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    pg = EmbeddedPostgres(data_dir=servers_dir / "pgdata", port=free_port())
+    pg.start()
+    yield pg.dsn
+    pg.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def migrated_db(database_url: str) -> str:
+    await migrate_dsn(database_url)
+    return database_url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pool(migrated_db: str):
+    pool = await create_pool(migrated_db, max_size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def settings(temporal_address: str, migrated_db: str, tmp_path: Path):
+    """Settings for one test: real servers, second-scale durations, the outbox delivery."""
+    return load_settings(
+        temporal_address=temporal_address, database_url=migrated_db, data_dir=tmp_path,
+        task_queue=f"test-{uuid.uuid4().hex[:12]}", follow_up_after="3", outcome_window="4",
+        review_reminder_after="60", review_escalate_after="120", openai_api_key=None,
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(temporal_address: str):
+    from dormant.stack import wait_for_temporal
+
+    await wait_for_temporal(temporal_address)
+    return await connect_temporal(load_settings(), address=temporal_address)
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A unique account-id prefix for one test's data."""
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+async def fetch_events(pool: asyncpg.Pool, account_id: str) -> list[str]:
+    rows = await pool.fetch("SELECT type FROM measurement_events WHERE account_id = $1 ORDER BY at, event_id",
+                            account_id)
+    return [r["type"] for r in rows]

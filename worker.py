@@ -1,0 +1,65 @@
+"""Worker process: builds the pool and clients once, registers the workflow and every activity.
+
+Drafting runs on its own task queue (DORMANT_LLM_TASK_QUEUE) when an LLM is configured, so its rate limit
+never slows evidence, ledger or delivery work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.delivery import DeliveryActivities
+from activities.drafting import DraftingActivities
+from activities.evidence import EvidenceActivities
+from activities.ledger import LedgerActivities
+from db.pool import create_pool
+from reactivation.settings import Settings, load_settings
+from workflows.client import connect_temporal
+from workflows.dormant_account import DormantAccountWorkflow
+
+
+def build_workers(client: Client, pool, settings: Settings, task_queue: str | None = None) -> list[Worker]:
+    """The workers one process runs: the main queue, plus the LLM queue when drafting uses the LLM."""
+    evidence, ledger = EvidenceActivities(pool), LedgerActivities(pool)
+    delivery, drafting = DeliveryActivities(pool, settings), DraftingActivities(settings)
+    queue = task_queue or settings.task_queue
+    activities = [evidence.gather_evidence, ledger.record_step, delivery.deliver]
+    if not settings.llm_enabled:
+        activities.append(drafting.prepare_draft)
+    workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow], activities=activities)]
+    if settings.llm_enabled:
+        workers.append(Worker(client, task_queue=settings.llm_task_queue, activities=[drafting.prepare_draft]))
+    return workers
+
+
+async def run_worker(settings: Settings, dsn: str | None = None) -> None:
+    dsn = dsn or settings.database_url
+    if not dsn:
+        raise SystemExit("DATABASE_URL is not set (`dormant dev` sets it for its embedded PostgreSQL)")
+    client = await connect_temporal(settings)
+    pool = await create_pool(dsn, max_size=settings.db_pool_size)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(pool.close)
+        for worker in build_workers(client, pool, settings):
+            await stack.enter_async_context(worker)
+        logging.getLogger("dormant.worker").info("worker polling %s", settings.task_queue)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()  # leaving the stack shuts the workers down gracefully
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(run_worker(load_settings()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Input and result of DormantAccountWorkflow, and the named retry policies its steps use."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from reactivation.models import Outcome, ReviewState, Stage
+
+
+class LifecycleTimings(BaseModel):
+    """Every duration the lifecycle waits, as an input: days in production, seconds in tests and the bench."""
+
+    follow_up_after: timedelta = timedelta(days=2)
+    outcome_window: timedelta = timedelta(days=30)
+    review_reminder_after: timedelta = timedelta(days=3)
+    review_escalate_after: timedelta = timedelta(days=7)
+
+
+class DormantAccountInput(BaseModel):
+    account_id: str
+    reason: str = ""
+    source: str = "trigger"  # trigger | scan | monitor
+    timings: LifecycleTimings = LifecycleTimings()
+    llm_task_queue: str | None = None  # drafting runs on its own rate-limited queue when set
+    standing_approval: bool = False  # admin-configured auto-approval for marketing-led self-serve accounts
+    carried: ReviewState | None = None  # state carried across continue-as-new (monitor loops)
+    seq: int = 0  # ledger sequence carried across continue-as-new
+
+
+class DormantAccountResult(BaseModel):
+    account_id: str
+    stage: Stage
+    outcome: Outcome | None
+    sent_message_ids: list[str] = []
+
+
+def workflow_id_for(account_id: str) -> str:
+    return f"dormant-account-{account_id}"
