@@ -1,0 +1,113 @@
+"""The policy core, rule by rule: each gate and stop rule, the path precedence and the priority factors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from reactivation.models import AccountFacts, EvidencePack, HistorySummary, NoteFact, Path, TicketFact
+from reactivation.policy import assess
+from reactivation.templates import draft_outreach
+
+NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def pack(**account) -> EvidencePack:
+    facts = dict(account_id="A1", name="Acme Studio", tier="standard", owner_email="o@x.dormant",
+                 account_value=20000, last_activity_at=NOW - timedelta(days=120), consent_status="granted",
+                 risk_level="low", relationship="neutral", fit="high", contact_name="Dana Wu")
+    facts.update(account)
+    return EvidencePack(account=AccountFacts(**facts), account_source="accounts:A1", as_of=NOW)
+
+
+def verdict(assessment, rule):
+    return next(v for v in assessment.verdicts if v.rule == rule)
+
+
+def test_clean_account_is_marketing_led():
+    result = assess(pack(), NOW)
+    assert result.path == Path.marketing_led and result.flags == [] and result.promotional_allowed
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("account_value", None, "Account value is unavailable"),
+    ("owner_email", None, "Relationship owner is unclear"),
+])
+def test_readiness_gates_list_what_is_missing(field, value, reason):
+    result = assess(pack(**{field: value}), NOW)
+    assert result.path == Path.not_ready
+    assert any(reason in m for m in result.missing)
+
+
+def test_disconnected_support_history_is_not_ready():
+    p = pack()
+    p.support_history_connected = False
+    result = assess(p, NOW)
+    assert result.path == Path.not_ready and "support" in result.missing[0]
+
+
+@pytest.mark.parametrize("consent", ["opted_out", "unknown"])
+def test_missing_consent_suppresses(consent):
+    result = assess(pack(consent_status=consent), NOW)
+    assert result.path == Path.suppressed and verdict(result, "consent").verdict == "suppress"
+
+
+def test_unresolved_issue_means_owner_follow_up_and_no_promotion():
+    p = pack()
+    p.tickets = [TicketFact(source="tickets:T1", opened_at=NOW - timedelta(days=90), status="open",
+                            subject="Invoice charged twice")]
+    p.ticket_summary = HistorySummary(total=1, open_count=1)
+    result = assess(p, NOW)
+    assert result.path == Path.account_led and not result.promotional_allowed
+    assert "Invoice charged twice" in verdict(result, "unresolved_issue").reason
+    draft = draft_outreach(p, result)
+    assert draft.offer_id is None and "Invoice charged twice" in draft.subject
+
+
+def test_high_risk_holds_for_owner_judgement():
+    assert assess(pack(risk_level="high"), NOW).path == Path.hold
+
+
+@pytest.mark.parametrize("overrides", [{"tier": "strategic"}, {"relationship": "strong"}])
+def test_high_context_is_account_led(overrides):
+    result = assess(pack(**overrides), NOW)
+    assert result.path == Path.account_led and not result.promotional_allowed
+
+
+def test_do_not_contact_note_holds():
+    p = pack()
+    p.notes = [NoteFact(source="notes:A1@1", at=NOW, excerpt="Client asked: please do not contact until Q3")]
+    result = assess(p, NOW)
+    assert result.path == Path.hold and verdict(result, "conflicting_context").sources == ["notes:A1@1"]
+
+
+def test_competitor_reason_holds():
+    assert assess(pack(inactivity_reason="Switched to a competitor"), NOW).path == Path.hold
+
+
+def test_seasonal_reason_monitors_with_a_date():
+    result = assess(pack(inactivity_reason="Seasonal business, closed in winter"), NOW)
+    assert result.path == Path.monitor and result.review_again_on == (NOW + timedelta(days=30)).date()
+
+
+def test_recently_closed_ticket_monitors():
+    p = pack()
+    p.tickets = [TicketFact(source="tickets:T2", opened_at=NOW - timedelta(days=9),
+                            closed_at=NOW - timedelta(days=2), status="closed")]
+    assert assess(p, NOW).path == Path.monitor
+
+
+def test_precedence_suppression_beats_everything_but_readiness():
+    result = assess(pack(consent_status="opted_out", risk_level="high", tier="strategic"), NOW)
+    assert result.path == Path.suppressed
+    assert assess(pack(consent_status="opted_out", account_value=None), NOW).path == Path.not_ready
+
+
+def test_priority_explains_itself():
+    big = assess(pack(account_value=500000, relationship="strong"), NOW).priority
+    small = assess(pack(account_value=500, relationship="strained"), NOW).priority
+    assert big.score > small.score
+    factors = {f.factor: f.points for f in big.factors}
+    assert set(factors) == {"value", "fit", "relationship", "recency", "history"}
+    assert round(sum(factors.values()), 2) == big.score
