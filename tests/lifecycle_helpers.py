@@ -38,3 +38,21 @@ async def wait_for_stage(handle: WorkflowHandle, *stages: str, timeout: float = 
 
 
 SECOND = timedelta(seconds=1)
+
+
+HISTORIES = __import__("pathlib").Path(__file__).parent / "histories"
+
+
+async def keep_history(handle: WorkflowHandle, name: str) -> None:
+    """With DORMANT_RECORD_HISTORIES=1, save this run's history as tests/histories/<name>.json.
+
+    Saved histories are replayed by test_replay.py on every run, so a workflow change that would break
+    running workflows fails CI unless it is versioned with workflow.patched.
+    """
+    import os
+
+    if os.environ.get("DORMANT_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(history.to_json())

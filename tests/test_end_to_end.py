@@ -7,7 +7,7 @@ from __future__ import annotations
 from reactivation.models import Decision, Outcome
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
-from tests.lifecycle_helpers import running_worker, wait_for_stage
+from tests.lifecycle_helpers import keep_history, running_worker, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.starter import start_reactivation
 
@@ -36,6 +36,7 @@ async def test_one_account_end_to_end(client, pool, settings, prefix):
         assert result.accepted and result.stage.value == "approved"
 
         outcome = await handle.result()
+        await keep_history(handle, "happy_path_follow_up_no_response")
     assert outcome.outcome == Outcome.no_response
     messages = await pool.fetch("SELECT kind, subject, headers, to_address FROM outbox WHERE account_id = $1 "
                                 "ORDER BY created_at", account_id)
@@ -66,6 +67,7 @@ async def test_activity_after_first_email_means_no_follow_up(client, pool, setti
         await handle.signal(DormantAccountWorkflow.crm_event,
                             CrmEvent(type="activity", at=datetime.now(timezone.utc), detail="posted a job"))
         outcome = await handle.result()
+        await keep_history(handle, "reactivated_after_first_email")
     assert outcome.outcome == Outcome.reactivated
     kinds = [r["kind"] for r in await pool.fetch("SELECT kind FROM outbox WHERE account_id = $1", account_id)]
     assert kinds == ["first"]
