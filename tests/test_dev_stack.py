@@ -67,12 +67,13 @@ class DevRun:
         self.output = data_dir.parent / "dev-output.log"
 
     def start(self, timeout: float = 120) -> None:
+        before = self.output.read_text().count("is running") if self.output.exists() else 0
         self.proc = subprocess.Popen([sys.executable, "-m", "dormant.cli", "dev", "--data-dir", str(self.data_dir)],
                                      env=self.env, stdout=open(self.output, "ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.output.read_text()[-3000:]
-            if "is running" in self.output.read_text():
+            if self.output.read_text().count("is running") > before:
                 return
             time.sleep(0.5)
         raise AssertionError(f"dormant dev did not come up:\n{self.output.read_text()[-3000:]}")
@@ -110,6 +111,11 @@ def test_dormant_dev_runs_stops_cleanly_and_restarts(tmp_path):
     try:
         status, health = _get(f"http://127.0.0.1:{run.api_port}/healthz")
         assert status == 200 and health["database"] == "ok" and health["temporal"] == "ok"
+        _wait_for_queue(run, minimum=5)
+        deadline = time.monotonic() + 90
+        while run.workflows('ReactivationStage="gathering_evidence" AND ExecutionStatus="Running"'):
+            assert time.monotonic() < deadline, "demo workflows never finished gathering evidence"
+            time.sleep(1)
         queue = _wait_for_queue(run, minimum=5)
         waiting = run.workflows('ReactivationStage="awaiting_review"')
         assert len(waiting) >= 5
