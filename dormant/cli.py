@@ -16,6 +16,19 @@ def _require_db(settings: Settings) -> str:
     return settings.database_url
 
 
+def _with_running_stack(settings: Settings) -> Settings:
+    """Without DATABASE_URL, use the PostgreSQL (and Temporal) of a `dormant dev` running on the data dir."""
+    from dormant.stack import running_stack
+
+    if settings.database_url:
+        return settings
+    stack = running_stack(settings.data_dir)
+    if not stack:
+        return settings
+    return settings.model_copy(update={"database_url": stack["DATABASE_URL"],
+                                       "temporal_address": stack["TEMPORAL_ADDRESS"]})
+
+
 def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     from dormant.stack import DevStack, banner
 
@@ -191,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings()
     except Exception as err:  # pydantic ValidationError: name the setting and the reason
         sys.exit(f"invalid settings: {err}")
+    if args.func is not cmd_dev:
+        settings = _with_running_stack(settings)
     sys.exit(args.func(args, settings))
 
 

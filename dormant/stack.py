@@ -23,6 +23,17 @@ from dormant.processes import spawn, stop, wait_for_port
 from reactivation.settings import Settings
 
 
+STACK_FILE = "stack.json"
+
+
+def running_stack(data_dir: Path) -> dict[str, str]:
+    """DATABASE_URL and TEMPORAL_ADDRESS of a `dormant dev` running on `data_dir`, or {}."""
+    try:
+        return json.loads((data_dir / STACK_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
 async def wait_for_temporal(address: str, timeout: float = 60.0) -> None:
     """The port opens before the frontend serves; wait until a namespace call succeeds."""
     from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -101,6 +112,8 @@ class DevStack:
                     log_path=logs / "api.log", env=env)
         self.procs.append(("api", api))
         wait_for_port(self.settings.api_host, self.settings.api_port, proc=api, log_path=logs / "api.log")
+        # Other `dormant` commands in another shell find the running stack through this file.
+        (self.data_dir / STACK_FILE).write_text(json.dumps({"DATABASE_URL": dsn, "TEMPORAL_ADDRESS": temporal_address}))
         if self.demo:
             started = asyncio.run(self._start_demo_workflows(dsn, temporal_address))
             if started:
@@ -132,6 +145,7 @@ class DevStack:
         return report.started
 
     def stop(self) -> None:
+        (self.data_dir / STACK_FILE).unlink(missing_ok=True)
         for name, proc in reversed(self.procs):
             self.log(f"stopping {name}")
             if isinstance(proc, subprocess.Popen):

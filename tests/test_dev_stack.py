@@ -132,5 +132,21 @@ def test_dormant_dev_runs_stops_cleanly_and_restarts(tmp_path):
         assert {r["account_id"] for r in again} == {r["account_id"] for r in queue}
         still = run.workflows('ReactivationStage="awaiting_review" AND ExecutionStatus="Running"')
         assert len(still) == len(waiting)
+        # The README's approval, after the restart: approve the top account, see it in the outbox.
+        top = again[0]["account_id"]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{run.api_port}/v1/accounts/{top}/decision", method="POST",
+            data=json.dumps({"action": "approve", "draft_version": 1}).encode(),
+            headers={"Authorization": f"Bearer {run.owner_token()}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["stage"] == "approved"
+        deadline = time.monotonic() + 30
+        while True:
+            outbox = subprocess.run([sys.executable, "-m", "dormant.cli", "outbox"], capture_output=True, text=True,
+                                    env={**run.env, "DORMANT_DATA_DIR": str(run.data_dir)})
+            if "first" in outbox.stdout or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert outbox.returncode == 0 and " first " in outbox.stdout, outbox.stdout + outbox.stderr
     finally:
         assert run.stop() == set()
