@@ -1,8 +1,10 @@
-"""The CRM import format (DESIGN.md) and row validation, with no I/O.
+"""The CRM import format (DESIGN.md, "Contract") and row validation, with no I/O.
 
-Every cell is converted to its type here; every problem becomes a RowError naming the file, the physical
-line, the column and the reason, so an operator can fix the export without guessing. Blank consent is
-"unknown" (never "granted"); a blank account value stays None, because a readiness gate depends on it.
+Pure so that every rule about a cell is unit-tested without a database: each cell becomes its typed value
+here, and every problem becomes a RowError naming the file, the physical line, the column and the reason,
+so an operator can fix the export without guessing. All errors are collected, never just the first.
+Safety-relevant defaults live here too: a blank consent is "unknown" (never "granted"), and a blank
+account value stays None, because a readiness gate refuses to guess it.
 """
 
 from __future__ import annotations
@@ -15,24 +17,29 @@ from typing import Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MAX_CELL = 100_000
+MAX_AMOUNT = Decimal("1e12")  # numeric(14, 2)
 LINE = "__line__"  # each good row remembers its line, for errors found later (e.g. unknown accounts)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,234,567.89
 
 
 @dataclass(frozen=True)
 class RowError:
+    """One problem. line is the 1-based physical line (the header is line 1); 0 means the whole file."""
+
     file: str
     line: int
     column: str | None
     reason: str
 
     def __str__(self) -> str:
-        where = f" column {self.column}:" if self.column else ""
-        return f"{self.file}:{self.line}:{where} {self.reason}"
+        where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
+        column = f" column {self.column}:" if self.column else ""
+        return f"{where}{column} {self.reason}"
 
 
 class CellError(ValueError):
-    pass
+    """A cell that cannot be converted; the message is the reason shown to the operator."""
 
 
 def _text(value: str) -> str:
@@ -46,10 +53,10 @@ def _optional_text(value: str) -> str | None:
 def _timestamp(value: str) -> datetime:
     text = value.strip()
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         raise CellError(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-03-01 or 2026-03-01T09:30:00Z)")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _optional_timestamp(value: str) -> datetime | None:
@@ -57,21 +64,27 @@ def _optional_timestamp(value: str) -> datetime | None:
 
 
 def _optional_date(value: str) -> date | None:
-    if not value.strip():
+    text = value.strip()
+    if not text:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(text)
     except ValueError:
-        raise CellError(f"{value.strip()!r} is not an ISO date (e.g. 2027-01-31)")
+        pass
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise CellError(f"{text!r} is not an ISO date (e.g. 2027-01-31)")
 
 
 def _amount(value: str) -> Decimal:
+    text = value.strip()
     try:
-        amount = Decimal(value.strip().replace(",", ""))
+        amount = Decimal(text.replace(",", "") if _GROUPED.match(text) else text)
     except InvalidOperation:
-        raise CellError(f"{value.strip()!r} is not a number")
-    if not amount.is_finite() or amount < 0:
-        raise CellError(f"{value.strip()!r} must be a number of zero or more")
+        raise CellError(f"{text!r} is not a number (e.g. 1250.50)")
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        raise CellError(f"{text!r} must be a number from 0 up to {MAX_AMOUNT:,.0f}")
     return amount
 
 
@@ -99,11 +112,11 @@ def _timezone(value: str) -> str | None:
 
 def _boolean(value: str) -> bool:
     text = value.strip().lower()
-    if text in ("true", "yes", "1", "y"):
+    if text in ("true", "yes", "1"):
         return True
-    if text in ("false", "no", "0", "n", ""):
+    if text in ("false", "no", "0", ""):
         return False
-    raise CellError(f"{value.strip()!r} is not true or false")
+    raise CellError(f"{value.strip()!r} is not one of true, false, yes, no, 1, 0")
 
 
 def _choice(options: tuple[str, ...], default: str | None = None) -> Callable[[str], str]:
@@ -129,9 +142,13 @@ def _required(convert: Callable[[str], object]) -> Callable[[str], object]:
 class FileSpec:
     name: str
     table: str
-    columns: dict[str, Callable[[str], object]]
-    key: tuple[str, ...]
+    columns: dict[str, Callable[[str], object]]  # every column is expected in the header, in any order
+    key: tuple[str, ...]  # the table's primary key: unique within a file
     child: bool = False  # rows reference accounts.account_id
+
+    @property
+    def source(self) -> str:
+        return self.name.removesuffix(".csv")
 
 
 SPECS: dict[str, FileSpec] = {spec.name: spec for spec in [
@@ -168,54 +185,78 @@ SPECS: dict[str, FileSpec] = {spec.name: spec for spec in [
     }, key=("offer_id",)),
 ]}
 
+# Parents before children, so foreign keys hold at every statement of the one transaction.
 IMPORT_ORDER = ["accounts.csv", "offers.csv", "tickets.csv", "orders.csv", "activities.csv", "notes.csv"]
 
 
-def check_header(spec: FileSpec, header: list[str]) -> list[RowError]:
+def spec_for(file_name: str) -> FileSpec:
+    try:
+        return SPECS[file_name]
+    except KeyError:
+        raise ValueError(f"{file_name!r} is not a CRM import file (expected one of {', '.join(IMPORT_ORDER)})")
+
+
+def check_header(file_name: str, header: list[str]) -> list[RowError]:
+    """Missing, unknown (never silently dropped) and repeated column names, all reported on line 1."""
+    spec = spec_for(file_name)
     names = [h.strip() for h in header]
     errors = []
     missing = [c for c in spec.columns if c not in names]
-    unknown = [c for c in names if c not in spec.columns]
+    unknown = [c for c in dict.fromkeys(names) if c not in spec.columns]
+    repeated = [c for c in dict.fromkeys(names) if names.count(c) > 1]
     if missing:
-        errors.append(RowError(spec.name, 1, None, f"missing column(s): {', '.join(missing)}"))
+        errors.append(RowError(file_name, 1, None, f"missing column(s): {', '.join(missing)}"))
     if unknown:
-        errors.append(RowError(spec.name, 1, None, f"unknown column(s): {', '.join(unknown)} "
-                                                  f"(expected {', '.join(spec.columns)})"))
-    if len(set(names)) != len(names):
-        errors.append(RowError(spec.name, 1, None, "a column appears twice in the header"))
+        errors.append(RowError(file_name, 1, None, f"unknown column(s): {', '.join(repr(c) for c in unknown)} "
+                                                   f"(expected {', '.join(spec.columns)})"))
+    if repeated:
+        errors.append(RowError(file_name, 1, None, f"column(s) appear more than once: {', '.join(repeated)}"))
     return errors
 
 
-def validate_rows(spec: FileSpec, header: list[str], rows: Iterable[tuple[int, list[str]]]
-                  ) -> tuple[list[dict], list[RowError]]:
-    """Convert rows (line number, cells) to typed dicts; collect every error instead of stopping at one."""
-    names = [h.strip() for h in header]
-    good: list[dict] = []
-    errors: list[RowError] = []
-    seen: dict[tuple, int] = {}
-    for line, cells in rows:
-        if len(cells) != len(names):
-            errors.append(RowError(spec.name, line, None, f"has {len(cells)} cells, the header has {len(names)}"))
-            continue
-        row: dict = {}
-        ok = True
-        for name, cell in zip(names, cells):
-            if len(cell) > MAX_CELL:
-                errors.append(RowError(spec.name, line, name, f"cell is {len(cell)} characters; the limit is {MAX_CELL}"))
-                ok = False
-                continue
+def _convert(spec: FileSpec, line: int, names: list[str], cells: list[str], errors: list[RowError]) -> dict | None:
+    if len(cells) != len(names):
+        errors.append(RowError(spec.name, line, None, f"has {len(cells)} cells; the header has {len(names)}"))
+        return None
+    row: dict = {}
+    for name, cell in zip(names, cells):
+        if len(cell) > MAX_CELL:
+            errors.append(RowError(spec.name, line, name, f"cell is {len(cell):,} characters; the limit is {MAX_CELL:,}"))
+        elif "\x00" in cell:
+            errors.append(RowError(spec.name, line, name, "contains a NUL character"))
+        else:
             try:
                 row[name] = spec.columns[name](cell)
             except CellError as err:
                 errors.append(RowError(spec.name, line, name, str(err)))
-                ok = False
-        if not ok:
+    return row if len(row) == len(names) else None
+
+
+def validate_rows(file_name: str, header: list[str], rows: Iterable[tuple[int, list[str]]]
+                  ) -> tuple[list[dict], list[RowError]]:
+    """Convert (line number, cells) rows to typed dicts (plus LINE); collect every error, don't stop at one.
+
+    Header problems are reported and no row is read (their cells would not mean anything). Blank lines are
+    skipped. A repeated primary key is an error naming both lines; the first row wins.
+    """
+    spec = spec_for(file_name)
+    errors = check_header(file_name, header)
+    if errors:
+        return [], errors
+    names = [h.strip() for h in header]
+    good: list[dict] = []
+    seen: dict[tuple, int] = {}
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        row = _convert(spec, line, names, cells, errors)
+        if row is None:
             continue
         key = tuple(row[k] for k in spec.key)
         if key in seen:
-            errors.append(RowError(spec.name, line, spec.key[0],
-                                   f"duplicate {'/'.join(spec.key)} {key if len(key) > 1 else key[0]!r} "
-                                   f"(first on line {seen[key]})"))
+            shown = repr(key[0]) if len(key) == 1 else "(" + ", ".join(str(k) for k in key) + ")"
+            errors.append(RowError(file_name, line, spec.key[0] if len(key) == 1 else None,
+                                   f"duplicate {'/'.join(spec.key)} {shown}: on lines {seen[key]} and {line}"))
             continue
         seen[key] = line
         row[LINE] = line

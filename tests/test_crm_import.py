@@ -1,13 +1,16 @@
-"""`dormant import`: all or nothing, clear errors with file/line/column, re-import is a no-op."""
+"""`dormant import` on a real PostgreSQL: all or nothing, errors with file/line/column, re-import is a no-op."""
 
 from __future__ import annotations
 
 import csv
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from db.crm_events import record_event
 from db.crm_import import ImportFailed, import_directory
 from db.evidence_queries import load_evidence
 from dormant.demo import DEMO_DATA
@@ -16,12 +19,15 @@ from reactivation.models import Path as ReviewPath
 from reactivation.policy import assess
 
 ACCOUNT_COLUMNS = list(SPECS["accounts.csv"].columns)
+TABLES = {"accounts": "account_id", "tickets": "account_id", "orders": "account_id", "activities": "account_id",
+          "notes": "account_id", "offers": "offer_id"}
 
 
 def write(directory: Path, name: str, rows: list[dict], columns: list[str] | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / name, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns or list(SPECS[name].columns))
+    columns = columns or list(SPECS[name].columns)
+    with open(directory / name, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -30,64 +36,210 @@ def acct(account_id: str, **overrides) -> dict:
     row = dict.fromkeys(ACCOUNT_COLUMNS, "")
     row.update(account_id=account_id, name="Acme", tier="standard", owner_email="o@x.dormant",
                account_value="1000", last_activity_at="2026-01-01", consent_status="granted")
-    row.update(overrides)
-    return row
+    return row | overrides
 
 
-async def test_import_then_reimport_is_a_no_op_and_changes_update(pool, prefix, tmp_path):
-    write(tmp_path, "accounts.csv", [acct(f"{prefix}-1"), acct(f"{prefix}-2", consent_status="", account_value="")])
-    write(tmp_path, "orders.csv", [{"order_id": f"{prefix}-o", "account_id": f"{prefix}-1", "at": "2025-05-01",
-                                    "amount": "250.50", "description": "Annual plan"}])
+def good_set(directory: Path, prefix: str) -> None:
+    """One of every file; accounts on lines 2-3, each child file's row on line 2."""
+    write(directory, "accounts.csv", [acct(f"{prefix}-1"), acct(f"{prefix}-2", consent_status="", account_value="")])
+    write(directory, "tickets.csv", [{"ticket_id": f"{prefix}-t", "account_id": f"{prefix}-1", "opened_at": "2025-06-01",
+                                      "closed_at": "", "status": "open", "severity": "high", "subject": "Invoice"}])
+    write(directory, "orders.csv", [{"order_id": f"{prefix}-o", "account_id": f"{prefix}-1", "at": "2025-05-01",
+                                     "amount": "250.50", "description": "Annual plan"}])
+    write(directory, "activities.csv", [{"account_id": f"{prefix}-1", "at": "2025-12-01T10:00:00Z", "type": "login"}])
+    write(directory, "notes.csv", [{"account_id": f"{prefix}-2", "at": "2025-11-01", "author_email": "o@x.dormant",
+                                    "body": "Quiet since the reorg"}])
+    write(directory, "offers.csv", [{"offer_id": f"{prefix}-off", "name": "Offer", "promotional": "yes"}])
+
+
+async def stored(conn: asyncpg.Connection, prefix: str) -> dict[str, int]:
+    return {table: await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {key} LIKE $1", f"{prefix}-%")
+            for table, key in TABLES.items()}
+
+
+async def test_import_lands_then_reimport_is_a_no_op_and_changes_update(pool, prefix, tmp_path):
+    good_set(tmp_path, prefix)
+    calls = []
     async with pool.acquire() as conn:
-        first = await import_directory(conn, tmp_path)
-        assert first.files["accounts.csv"].inserted == 2 and first.files["orders.csv"].inserted == 1
+        first = await import_directory(conn, tmp_path, progress=lambda *a: calls.append(a))
+        assert {n: (c.rows, c.inserted, c.updated) for n, c in first.files.items()} == {
+            "accounts.csv": (2, 2, 0), "offers.csv": (1, 1, 0), "tickets.csv": (1, 1, 0), "orders.csv": (1, 1, 0),
+            "activities.csv": (1, 1, 0), "notes.csv": (1, 1, 0)}
+        assert "accounts.csv: 2 rows (2 new, 0 updated, 0 unchanged)" in first.summary()
+        assert await stored(conn, prefix) == dict.fromkeys(TABLES, 1) | {"accounts": 2}
+        assert ("accounts.csv", 2, 2) in calls and ("notes.csv", 1, 1) in calls
+        sources = {r["source"]: r["rows"] for r in await conn.fetch("SELECT source, rows FROM crm_sources")}
+        assert {"accounts", "tickets", "orders", "activities", "notes", "offers"} <= set(sources)
+        before = {r["account_id"]: r["updated_at"] for r in await conn.fetch(
+            "SELECT account_id, updated_at FROM accounts WHERE account_id LIKE $1", f"{prefix}-%")}
+
         again = await import_directory(conn, tmp_path)
-        assert all(c.inserted == 0 and c.updated == 0 for c in again.files.values())
-        write(tmp_path, "accounts.csv", [acct(f"{prefix}-1", name="Acme Renamed"),
+        assert all(c.inserted == 0 and c.updated == 0 and c.unchanged == c.rows for c in again.files.values())
+
+        write(tmp_path, "accounts.csv", [acct(f"{prefix}-1", name="Acme Renamed", tier="strategic"),
                                          acct(f"{prefix}-2", consent_status="", account_value="")])
+        write(tmp_path, "orders.csv", [{"order_id": f"{prefix}-o", "account_id": f"{prefix}-1", "at": "2025-05-01",
+                                        "amount": "300", "description": "Annual plan"}])
         changed = await import_directory(conn, tmp_path)
-        assert changed.files["accounts.csv"].updated == 1 and changed.files["accounts.csv"].unchanged == 1
-        blank = await conn.fetchrow("SELECT consent_status, account_value FROM accounts WHERE account_id = $1",
-                                    f"{prefix}-2")
-    assert blank["consent_status"] == "unknown" and blank["account_value"] is None
+        assert (changed.files["accounts.csv"].updated, changed.files["accounts.csv"].unchanged) == (1, 1)
+        assert changed.files["orders.csv"].updated == 1 and changed.files["tickets.csv"].unchanged == 1
+        rows = {r["account_id"]: r for r in await conn.fetch(
+            "SELECT * FROM accounts WHERE account_id LIKE $1", f"{prefix}-%")}
+        amount = await conn.fetchval("SELECT amount FROM orders WHERE order_id = $1", f"{prefix}-o")
+    assert (rows[f"{prefix}-1"]["name"], rows[f"{prefix}-1"]["tier"]) == ("Acme Renamed", "strategic")
+    assert rows[f"{prefix}-1"]["updated_at"] > before[f"{prefix}-1"]
+    assert rows[f"{prefix}-2"]["updated_at"] == before[f"{prefix}-2"]  # unchanged rows are not touched
+    assert rows[f"{prefix}-2"]["consent_status"] == "unknown" and rows[f"{prefix}-2"]["account_value"] is None
+    assert amount == 300
 
 
-@pytest.mark.parametrize("name, rows, columns, expected", [
-    ("accounts.csv", [{"tier": "gold"}], None, "accounts.csv:3: column tier: 'gold' is not one of"),
-    ("accounts.csv", [{"last_activity_at": "last tuesday"}], None, "column last_activity_at: 'last tuesday'"),
-    ("accounts.csv", [{}, {}], None, "accounts.csv:4: column account_id: duplicate"),
-    ("accounts.csv", [{"timezone": "Mars/Olympus"}], None, "is not an IANA time zone"),
-    ("accounts.csv", [{"name": "x" * 100_001}], None, "column name: cell is 100001 characters"),
-    ("accounts.csv", [{}], ACCOUNT_COLUMNS + ["favourite_colour"], "unknown column(s): favourite_colour"),
-    ("accounts.csv", [{}], ACCOUNT_COLUMNS[:-1], "missing column(s): fit"),
-])
-async def test_bad_rows_are_reported_and_nothing_is_stored(pool, prefix, tmp_path, name, rows, columns, expected):
-    good = {"account_id": f"{prefix}-ok"}
-    keep = columns or ACCOUNT_COLUMNS
-    all_rows = [acct(f"{prefix}-ok")] + [acct(f"{prefix}-bad", **r) for r in rows]
-    write(tmp_path, "accounts.csv", [{k: v for k, v in row.items() if k in keep} for row in all_rows], columns=keep)
-    write(tmp_path, "offers.csv", [{"offer_id": f"{prefix}-off", "name": "Offer", "description": "", "kind": "",
-                                    "promotional": "yes", "segment": "", "valid_until": ""}])
+def _bad(name: str, rows: list[dict], columns: list[str] | None = None):
+    def apply(directory: Path, prefix: str) -> None:
+        write(directory, name, [{k: v.replace("{p}", prefix) for k, v in r.items()} for r in rows], columns)
+    return apply
+
+
+def _raw(name: str, data: bytes):
+    def apply(directory: Path, prefix: str) -> None:
+        (directory / name).write_bytes(data.replace(b"{p}", prefix.encode()))
+    return apply
+
+
+NOTES = b"account_id,at,author_email,body\n"
+BAD = {
+    "wrong enum": (_bad("accounts.csv", [acct("{p}-1"), acct("{p}-2", tier="gold")]),
+                   ("accounts.csv", 3, "tier", "'gold' is not one of strategic, standard, self_serve")),
+    "bad date": (_bad("tickets.csv", [{"ticket_id": "{p}-t", "account_id": "{p}-1", "opened_at": "31/12/2025",
+                                       "status": "open"}]),
+                 ("tickets.csv", 2, "opened_at", "'31/12/2025' is not an ISO 8601 date")),
+    "duplicate id": (_bad("accounts.csv", [acct("{p}-1"), acct("{p}-2"), acct("{p}-1")]),
+                     ("accounts.csv", 4, "account_id", "duplicate account_id '{p}-1': on lines 2 and 4")),
+    "unknown column": (_bad("offers.csv", [{"offer_id": "{p}-off", "name": "x"}],
+                            list(SPECS["offers.csv"].columns) + ["discount"]),
+                       ("offers.csv", 1, None, "unknown column(s): 'discount'")),
+    "missing column": (_bad("accounts.csv", [acct("{p}-1")], ACCOUNT_COLUMNS[:-1]),
+                       ("accounts.csv", 1, None, "missing column(s): fit")),
+    "huge cell": (_bad("notes.csv", [{"account_id": "{p}-1", "at": "2026-01-01", "body": "x" * 200_000}]),
+                  ("notes.csv", 2, "body", "cell is 200,000 characters; the limit is 100,000")),
+    "non-UTF-8": (_raw("notes.csv", NOTES + b"{p}-1,2026-01-01,a@x.dormant,ok\n{p}-1,2026-01-02,,caf\xe9\n"),
+                  ("notes.csv", 3, None, "is not UTF-8: byte 0xe9")),
+    "unknown account": (_bad("orders.csv", [{"order_id": "{p}-o", "account_id": "{p}-ghost", "at": "2025-01-01",
+                                             "amount": "1"}]),
+                        ("orders.csv", 2, "account_id", "account '{p}-ghost' is neither in accounts.csv nor")),
+    "multi-line cell then bad row": (
+        _raw("notes.csv", NOTES + b'{p}-1,2026-01-01,,"line one\nline two"\n{p}-1,yesterday,,x\n'),
+        ("notes.csv", 4, "at", "'yesterday' is not an ISO 8601")),
+    "unknown file": (_raw("contacts.csv", b"a,b\n1,2\n"), ("contacts.csv", 0, None, "unknown file")),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+async def test_bad_files_are_reported_and_nothing_is_stored(pool, prefix, tmp_path, case):
+    good_set(tmp_path, prefix)
+    mutate, (file, line, column, reason) = BAD[case]
+    mutate(tmp_path, prefix)
+    async with pool.acquire() as conn:
+        sources_before = await conn.fetch("SELECT * FROM crm_sources ORDER BY source")
+        with pytest.raises(ImportFailed) as failed:
+            await import_directory(conn, tmp_path)
+        assert await stored(conn, prefix) == dict.fromkeys(TABLES, 0)
+        assert await conn.fetch("SELECT * FROM crm_sources ORDER BY source") == sources_before
+    errors = failed.value.errors
+    assert len(errors) == 1, errors
+    error = errors[0]
+    assert (error.file, error.line, error.column) == (file, line, column)
+    assert reason.replace("{p}", prefix) in error.reason
+    assert str(error) in str(failed.value)
+
+
+async def test_every_problem_in_every_file_is_reported_at_once(pool, prefix, tmp_path):
+    good_set(tmp_path, prefix)
+    write(tmp_path, "accounts.csv", [acct(f"{prefix}-{i}", fit="great") for i in range(60)])
+    write(tmp_path, "orders.csv", [{"order_id": f"{prefix}-o", "account_id": f"{prefix}-1", "at": "x", "amount": "1"}])
     async with pool.acquire() as conn:
         with pytest.raises(ImportFailed) as failed:
             await import_directory(conn, tmp_path)
-        assert expected in str(failed.value)
-        assert await conn.fetchval("SELECT count(*) FROM accounts WHERE account_id = $1", good["account_id"]) == 0
-        assert await conn.fetchval("SELECT count(*) FROM offers WHERE offer_id = $1", f"{prefix}-off") == 0
+        assert await stored(conn, prefix) == dict.fromkeys(TABLES, 0)
+    errors = failed.value.errors
+    assert len(errors) == 61 and {e.file for e in errors} == {"accounts.csv", "orders.csv"}
+    # an account row with errors does not make its children look orphaned
+    assert not any("neither" in e.reason for e in errors)
+    message = str(failed.value)
+    assert message.startswith("61 problem(s), nothing was stored:") and message.endswith("... and 11 more")
 
 
-async def test_non_utf8_and_unknown_account_are_reported(pool, prefix, tmp_path):
-    write(tmp_path, "accounts.csv", [acct(f"{prefix}-1")])
-    (tmp_path / "notes.csv").write_bytes(b"account_id,at,author_email,body\n" +
-                                         f"{prefix}-1,2026-01-01,a@x.dormant,".encode() + b"caf\xe9\n")
+async def test_children_may_reference_accounts_already_stored(pool, prefix, tmp_path):
+    write(tmp_path / "a", "accounts.csv", [acct(f"{prefix}-1")])
+    write(tmp_path / "b", "accounts.csv", [])
+    write(tmp_path / "b", "tickets.csv", [{"ticket_id": f"{prefix}-t", "account_id": f"{prefix}-1",
+                                           "opened_at": "2026-01-01", "status": "closed"}])
     async with pool.acquire() as conn:
-        with pytest.raises(ImportFailed, match=r"notes.csv:2: is not UTF-8"):
+        await import_directory(conn, tmp_path / "a")
+        report = await import_directory(conn, tmp_path / "b")
+        assert report.files["tickets.csv"].inserted == 1 and report.files["accounts.csv"].rows == 0
+        assert await conn.fetchval("SELECT rows FROM crm_sources WHERE source = 'tickets'") == 1
+
+
+async def test_missing_accounts_file(pool, tmp_path):
+    async with pool.acquire() as conn:
+        with pytest.raises(ImportFailed, match=r"accounts.csv: not found in .* \(it is required\)"):
             await import_directory(conn, tmp_path)
-        write(tmp_path, "notes.csv", [{"account_id": f"{prefix}-ghost", "at": "2026-01-01", "author_email": "",
-                                       "body": "hello"}])
-        with pytest.raises(ImportFailed, match=r"notes.csv:2: column account_id: account '.*-ghost' is neither"):
-            await import_directory(conn, tmp_path)
-        assert await conn.fetchval("SELECT count(*) FROM accounts WHERE account_id = $1", f"{prefix}-1") == 0
+
+
+async def test_bom_and_crlf_are_read(pool, prefix, tmp_path):
+    header = ",".join(ACCOUNT_COLUMNS)
+    row = ",".join(acct(f"{prefix}-1", name="Café Noir").values())
+    (tmp_path / "accounts.csv").write_bytes(f"\ufeff{header}\r\n{row}\r\n".encode())
+    async with pool.acquire() as conn:
+        await import_directory(conn, tmp_path)
+        assert await conn.fetchval("SELECT name FROM accounts WHERE account_id = $1", f"{prefix}-1") == "Café Noir"
+
+
+async def test_an_import_never_lifts_an_opt_out_or_rewinds_activity(pool, prefix, tmp_path):
+    a, b = f"{prefix}-1", f"{prefix}-2"
+    async with pool.acquire() as conn:
+        # an opt-out that arrives before the account was ever imported still counts
+        await record_event(conn, b, "opt_out", datetime(2026, 1, 5, tzinfo=timezone.utc), "unsubscribe link")
+        write(tmp_path, "accounts.csv", [acct(a), acct(b)])
+        first = await import_directory(conn, tmp_path)
+        assert first.files["accounts.csv"].kept_opt_out == 1
+        await record_event(conn, a, "opt_out", datetime(2026, 2, 1, tzinfo=timezone.utc), "replied STOP")
+        await record_event(conn, a, "activity", datetime(2026, 3, 1, tzinfo=timezone.utc), "login")
+        write(tmp_path, "accounts.csv", [acct(a, name="Acme 2"), acct(b)])  # a stale export says "granted"
+        report = await import_directory(conn, tmp_path)
+        assert report.files["accounts.csv"].updated == 1 and report.files["accounts.csv"].kept_opt_out == 2
+        assert "2 opt-out(s) kept" in report.summary()
+        rows = {r["account_id"]: r for r in await conn.fetch(
+            "SELECT account_id, name, consent_status, last_activity_at FROM accounts WHERE account_id LIKE $1",
+            f"{prefix}-%")}
+        again = await import_directory(conn, tmp_path)
+        assert again.files["accounts.csv"].updated == 0
+    assert rows[a]["name"] == "Acme 2"
+    assert rows[a]["consent_status"] == "opted_out" and rows[b]["consent_status"] == "opted_out"
+    assert rows[a]["last_activity_at"] == datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+
+async def test_100k_accounts_import_quickly(pool, prefix, tmp_path):
+    with open(tmp_path / "accounts.csv", "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(ACCOUNT_COLUMNS)
+        for i in range(100_000):
+            out.writerow([f"{prefix}-{i}", f"Account {i}", "smb", "standard", "o@x.dormant", "1200.00", "USD",
+                          "2025-01-01T00:00:00Z", "email", "Pat", f"pat{i}@example.com", "", "Europe/Berlin",
+                          "granted", "", "low", "neutral", "high"])
+    calls = []
+    async with pool.acquire() as conn:
+        tx = conn.transaction()  # rolled back: other tests' dormancy scans never see these accounts
+        await tx.start()
+        try:
+            started = time.monotonic()
+            report = await import_directory(conn, tmp_path, progress=lambda *a: calls.append(a))
+            elapsed = time.monotonic() - started
+            assert report.files["accounts.csv"].inserted == 100_000
+        finally:
+            await tx.rollback()
+    assert elapsed < 60, elapsed
+    assert calls[-1] == ("accounts.csv", 100_000, 100_000) and len(calls) >= 10
 
 
 async def test_demo_data_imports_and_reaches_every_path(pool):
