@@ -170,6 +170,7 @@ class Assessment(BaseModel):
     recommended_next_step: str
     review_again_on: date | None = None
     promotional_allowed: bool = True
+    policy_version: str = ""
 
     def fingerprint(self) -> tuple:
         """What must not change between approval and send for the approval to still hold."""

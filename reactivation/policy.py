@@ -13,10 +13,10 @@ import re
 from datetime import datetime, timedelta
 
 from reactivation.models import Assessment, EvidencePack, Path, RuleVerdict
+from reactivation.policy_config import PolicyConfig, PolicyRules
 from reactivation.scoring import score_priority
 
-RECENT_TICKET_CLOSE = timedelta(days=7)
-MONITOR_AGAIN_AFTER = timedelta(days=30)
+DEFAULT_POLICY = PolicyConfig()
 
 _DO_NOT_CONTACT = re.compile(r"\b(do not|don't|dont|never)\s+(contact|call|email|reach out)", re.I)
 _COMPETITOR = re.compile(r"\b(competitor|switched to|moved to|went with|left for)\b", re.I)
@@ -42,7 +42,7 @@ def readiness_gates(pack: EvidencePack) -> list[RuleVerdict]:
     return gates
 
 
-def stop_rules(pack: EvidencePack, now: datetime) -> list[RuleVerdict]:
+def stop_rules(pack: EvidencePack, now: datetime, rules: PolicyRules = DEFAULT_POLICY.rules) -> list[RuleVerdict]:
     """Every stop rule, each with a verdict ("pass" when it does not apply) so owners see all of them."""
     return [
         _consent(pack),
@@ -50,7 +50,7 @@ def stop_rules(pack: EvidencePack, now: datetime) -> list[RuleVerdict]:
         _high_risk(pack),
         _high_context(pack),
         _conflicting_context(pack),
-        _poor_timing(pack, now),
+        _poor_timing(pack, now, rules),
     ]
 
 
@@ -106,11 +106,13 @@ def _conflicting_context(pack: EvidencePack) -> RuleVerdict:
     return RuleVerdict(rule="conflicting_context", verdict="pass", reason="No conflicting customer context.")
 
 
-def _poor_timing(pack: EvidencePack, now: datetime) -> RuleVerdict:
-    recently_closed = [t for t in pack.tickets if t.closed_at and now - t.closed_at < RECENT_TICKET_CLOSE]
+def _poor_timing(pack: EvidencePack, now: datetime, rules: PolicyRules) -> RuleVerdict:
+    window = timedelta(days=rules.recent_ticket_close_days)
+    recently_closed = [t for t in pack.tickets if t.closed_at and now - t.closed_at < window]
     if recently_closed:
         return RuleVerdict(rule="poor_timing", verdict="monitor", sources=[t.source for t in recently_closed[:3]],
-                           reason="A support ticket closed in the last 7 days: let it settle, review again later.")
+                           reason=f"A support ticket closed in the last {rules.recent_ticket_close_days} days: "
+                                  "let it settle, review again later.")
     if _SEASONAL.search(pack.account.inactivity_reason):
         return RuleVerdict(rule="poor_timing", verdict="monitor", sources=[pack.account_source],
                            reason=f"The inactivity reason is seasonal ({pack.account.inactivity_reason!r}): "
@@ -128,10 +130,11 @@ _NEXT_STEP = {
 }
 
 
-def assess(pack: EvidencePack, now: datetime) -> Assessment:
+def assess(pack: EvidencePack, now: datetime, policy: PolicyConfig = DEFAULT_POLICY) -> Assessment:
     """Apply gates, stop rules and scoring; return the path with every verdict and its reason."""
+    settings = policy.for_segment(pack.account.segment)
     gates = readiness_gates(pack)
-    rules = stop_rules(pack, now)
+    rules = stop_rules(pack, now, settings)
     verdicts = gates + rules
     fired = {v.verdict for v in verdicts}
     flags = [v.rule for v in verdicts if v.verdict != "pass"]
@@ -152,14 +155,15 @@ def assess(pack: EvidencePack, now: datetime) -> Assessment:
 
     next_step = _NEXT_STEP[path]
     if path == Path.account_led and issue:
-        next_step = "Owner follow-up that addresses the unresolved issue, before any offer."
+        next_step = "Owner call about the unresolved issue, before any promotional outreach."
     return Assessment(
         path=path,
         verdicts=verdicts,
         missing=[v.reason for v in gates],
         flags=flags,
-        priority=score_priority(pack, now),
+        priority=score_priority(pack, now, settings),
         recommended_next_step=next_step,
-        review_again_on=(now + MONITOR_AGAIN_AFTER).date() if path == Path.monitor else None,
+        review_again_on=(now + timedelta(days=settings.monitor_again_days)).date() if path == Path.monitor else None,
         promotional_allowed=not issue and path == Path.marketing_led,
+        policy_version=policy.version,
     )

@@ -11,17 +11,18 @@ import math
 from datetime import datetime
 
 from reactivation.models import EvidencePack, Priority, PriorityFactor
+from reactivation.policy_config import PolicyRules
 
 _FIT = {"high": 20.0, "medium": 12.0, "low": 3.0, "unknown": 8.0}
 _RELATIONSHIP = {"strong": 20.0, "neutral": 12.0, "strained": 5.0, "unknown": 8.0}
 
 
-def score_priority(pack: EvidencePack, now: datetime) -> Priority:
+def score_priority(pack: EvidencePack, now: datetime, rules: PolicyRules = PolicyRules()) -> Priority:
     account = pack.account
     factors: list[PriorityFactor] = []
 
     value = account.account_value or 0.0
-    value_points = min(35.0, 35.0 * math.log10(1 + value) / 6)  # 1,000,000 or more earns the full 35
+    value_points = min(35.0, 35.0 * math.log10(1 + value) / math.log10(rules.value_full_points_at))
     factors.append(PriorityFactor(factor="value", points=round(value_points, 2),
                                   why=f"account value {value:,.0f} {account.currency}"))
     factors.append(PriorityFactor(factor="fit", points=_FIT[account.fit], why=f"fit is {account.fit}"))
@@ -33,7 +34,7 @@ def score_priority(pack: EvidencePack, now: datetime) -> Priority:
     else:
         days = max(0, (now - account.last_activity_at).days)
         # Recently dormant accounts are the easiest to win back; after two years the chance is small.
-        recency_points = round(15.0 * max(0.0, 1 - max(0, days - 90) / 640), 2)
+        recency_points = round(15.0 * max(0.0, 1 - max(0, days - rules.dormancy_days) / 640), 2)
         why = f"quiet for {days} days"
     factors.append(PriorityFactor(factor="recency", points=recency_points, why=why))
 

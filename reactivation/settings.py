@@ -51,6 +51,7 @@ class Settings(BaseSettings):
 
     # --- policy and lifecycle durations (seconds or ISO 8601) ---
     dormancy_days: int = Field(90, ge=1, validation_alias=_env("DORMANT_DORMANCY_DAYS"))
+    policy_file: Path | None = Field(None, validation_alias=_env("DORMANT_POLICY_FILE"))  # JSON PolicyConfig
     follow_up_after: Duration = Field(timedelta(days=2), validation_alias=_env("DORMANT_FOLLOW_UP_AFTER"))
     outcome_window: Duration = Field(timedelta(days=30), validation_alias=_env("DORMANT_OUTCOME_WINDOW"))
     review_reminder_after: Duration = Field(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -219,11 +218,12 @@ async def test_an_import_never_lifts_an_opt_out_or_rewinds_activity(pool, prefix
     assert rows[a]["last_activity_at"] == datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 
-async def test_100k_accounts_import_quickly(pool, prefix, tmp_path):
+async def test_large_import_reports_progress(pool, prefix, tmp_path):
+    """Progress is reported in batches on large files (the 100k timing lives in bench/import_100k.py)."""
     with open(tmp_path / "accounts.csv", "w", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(ACCOUNT_COLUMNS)
-        for i in range(100_000):
+        for i in range(25_000):
             out.writerow([f"{prefix}-{i}", f"Account {i}", "smb", "standard", "o@x.dormant", "1200.00", "USD",
                           "2025-01-01T00:00:00Z", "email", "Pat", f"pat{i}@example.com", "", "Europe/Berlin",
                           "granted", "", "low", "neutral", "high"])
@@ -232,14 +232,12 @@ async def test_100k_accounts_import_quickly(pool, prefix, tmp_path):
         tx = conn.transaction()  # rolled back: other tests' dormancy scans never see these accounts
         await tx.start()
         try:
-            started = time.monotonic()
             report = await import_directory(conn, tmp_path, progress=lambda *a: calls.append(a))
-            elapsed = time.monotonic() - started
-            assert report.files["accounts.csv"].inserted == 100_000
+            assert report.files["accounts.csv"].inserted == 25_000
         finally:
             await tx.rollback()
-    assert elapsed < 60, elapsed
-    assert calls[-1] == ("accounts.csv", 100_000, 100_000) and len(calls) >= 10
+    assert calls[0] == ("accounts.csv", 0, 25_000) and calls[-1] == ("accounts.csv", 25_000, 25_000)
+    assert len(calls) >= 4
 
 
 async def test_demo_data_imports_and_reaches_every_path(pool):

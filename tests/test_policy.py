@@ -111,3 +111,39 @@ def test_priority_explains_itself():
     factors = {f.factor: f.points for f in big.factors}
     assert set(factors) == {"value", "fit", "relationship", "recency", "history"}
     assert round(sum(factors.values()), 2) == big.score
+
+
+def test_seed_example_unresolved_billing_issue_recommends_an_owner_call():
+    """The seed: a former client, no booking in nine months, paused after an unresolved billing issue."""
+    p = pack(last_activity_at=NOW - timedelta(days=270), inactivity_reason="Paused after a billing dispute")
+    p.tickets = [TicketFact(source="tickets:T7", opened_at=NOW - timedelta(days=280), status="open",
+                            category="billing", subject="Disputed invoice")]
+    result = assess(p, NOW)
+    assert "unresolved_issue" in result.flags
+    assert "Owner call" in result.recommended_next_step and not result.promotional_allowed
+    assert draft_outreach(p, result).offer_id is None
+
+
+def test_field_notes_case_self_serve_with_consent_gets_a_discount():
+    """The field notes: a self-serve, low-value account with consent, 90 days quiet."""
+    from reactivation.models import OfferFact
+
+    p = pack(tier="self_serve", account_value=300, last_activity_at=NOW - timedelta(days=90))
+    p.offers = [OfferFact(source="offers:OFF-20", offer_id="OFF-20", name="20% off your next job posting",
+                          promotional=True)]
+    result = assess(p, NOW)
+    assert result.path == Path.marketing_led and result.promotional_allowed
+    assert draft_outreach(p, result).offer_id == "OFF-20"
+
+
+def test_segment_overrides_change_the_rules_and_the_version_is_recorded():
+    from reactivation.policy_config import PolicyConfig
+
+    policy = PolicyConfig(version="v-test", segment_overrides={"clinics": {"recent_ticket_close_days": 30}})
+    p = pack(segment="clinics")
+    p.tickets = [TicketFact(source="tickets:T3", opened_at=NOW - timedelta(days=40),
+                            closed_at=NOW - timedelta(days=20), status="closed")]
+    assert assess(p, NOW, policy).path == Path.monitor
+    p.account.segment = "agencies"
+    result = assess(p, NOW, policy)
+    assert result.path == Path.marketing_led and result.policy_version == "v-test"

@@ -161,7 +161,8 @@ class DormantAccountWorkflow:
                 return result
 
     async def _on_decision(self, decision: Decision) -> DormantAccountResult | None:
-        detail = {"by": decision.decided_by, "draft_version": decision.draft_version}
+        detail = {"by": decision.decided_by, "draft_version": decision.draft_version,
+                  "policy_version": self._input.policy.version}
         await self._record("reviewed", detail)
         if decision.action == "close":
             return await self._finish(Outcome.closed_by_owner, Stage.closed, "closed",
@@ -301,7 +302,7 @@ class DormantAccountWorkflow:
         return pack
 
     def _assess(self, pack: EvidencePack) -> Assessment:
-        assessment = assess(pack, workflow.now())
+        assessment = assess(pack, workflow.now(), self._input.policy)
         issue_flag = self._state.assessment and "issue_opened_event" in self._state.assessment.flags
         if issue_flag:
             assessment.flags.append("issue_opened_event")

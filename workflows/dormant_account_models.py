@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 
 from reactivation.models import Outcome, ReviewState, Stage
+from reactivation.policy_config import PolicyConfig
 
 
 class LifecycleTimings(BaseModel):
@@ -23,6 +24,7 @@ class DormantAccountInput(BaseModel):
     reason: str = ""
     source: str = "trigger"  # trigger | scan | monitor
     timings: LifecycleTimings = LifecycleTimings()
+    policy: PolicyConfig = PolicyConfig()  # the rules in force for this episode, recorded with each decision
     llm_task_queue: str | None = None  # drafting runs on its own rate-limited queue when set
     standing_approval: bool = False  # admin-configured auto-approval for marketing-led self-serve accounts
     carried: ReviewState | None = None  # state carried across continue-as-new (monitor loops)

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from reactivation.policy_config import load_policy
 from reactivation.settings import Settings
 from workflows.dormant_account import ACCOUNT_ID, STAGE, DormantAccountWorkflow
 from workflows.dormant_account_models import DormantAccountInput, LifecycleTimings, workflow_id_for
@@ -42,6 +43,7 @@ async def start_reactivation(client: Client, settings: Settings, account_id: str
         await client.start_workflow(
             DormantAccountWorkflow.run,
             DormantAccountInput(account_id=account_id, reason=reason, source=source, timings=timings_from(settings),
+                                policy=load_policy(settings.policy_file, settings.dormancy_days),
                                 llm_task_queue=settings.llm_task_queue if settings.llm_enabled else None),
             id=workflow_id,
             task_queue=task_queue or settings.task_queue,
