@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     review_escalate_after: Duration = Field(
         timedelta(days=7), validation_alias=_env("DORMANT_REVIEW_ESCALATE_AFTER")
     )
+    standing_approval: bool = Field(False, validation_alias=_env("DORMANT_STANDING_APPROVAL"))
     default_timezone: str = Field("UTC", validation_alias=_env("DORMANT_DEFAULT_TIMEZONE"))
 
     # --- delivery ---

@@ -44,6 +44,7 @@ async def start_reactivation(client: Client, settings: Settings, account_id: str
             DormantAccountWorkflow.run,
             DormantAccountInput(account_id=account_id, reason=reason, source=source, timings=timings_from(settings),
                                 policy=load_policy(settings.policy_file, settings.dormancy_days),
+                                standing_approval=settings.standing_approval,
                                 llm_task_queue=settings.llm_task_queue if settings.llm_enabled else None),
             id=workflow_id,
             task_queue=task_queue or settings.task_queue,

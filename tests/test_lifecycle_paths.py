@@ -1,0 +1,145 @@
+"""The other lifecycle paths: reminders, the signal form, call tasks, monitor loops, reassignment,
+standing approval, and bounded history lengths."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from reactivation.models import CrmEvent, Decision, Outcome
+from tests.conftest import fetch_events
+from tests.crm_fixtures import add_account
+from tests.lifecycle_helpers import keep_history, running_worker, wait_for_stage
+from workflows.dormant_account import DormantAccountWorkflow
+from workflows.starter import start_reactivation
+
+OWNER = "owner@test.dormant"
+
+
+async def _start(client, settings, account_id):
+    started = await start_reactivation(client, settings, account_id, task_queue=settings.task_queue)
+    return client.get_workflow_handle_for(DormantAccountWorkflow.run, started.workflow_id)
+
+
+async def test_reminder_then_escalation_but_never_auto_approval(client, pool, settings, prefix):
+    account_id = f"{prefix}-remind"
+    await add_account(pool, account_id)
+    quick = settings.model_copy(update={"review_reminder_after": timedelta(seconds=1),
+                                        "review_escalate_after": timedelta(seconds=2)})
+    async with running_worker(client, pool, quick):
+        handle = await _start(client, quick, account_id)
+        await wait_for_stage(handle, "awaiting_review")
+        for _ in range(50):
+            events = await fetch_events(pool, account_id)
+            if "escalated" in events:
+                break
+            await __import__("asyncio").sleep(0.2)
+        state = await handle.query(DormantAccountWorkflow.review_state)
+        await handle.terminate("test done")
+    assert events.count("reminder_sent") == 1 and events.count("escalated") == 1
+    assert state.stage.value == "awaiting_review" and "approved" not in events
+
+
+async def test_signal_decision_and_refused_signal_is_recorded(client, pool, settings, prefix):
+    account_id = f"{prefix}-signal"
+    await add_account(pool, account_id)
+    async with running_worker(client, pool, settings):
+        handle = await _start(client, settings, account_id)
+        await wait_for_stage(handle, "awaiting_review")
+        await handle.signal(DormantAccountWorkflow.decide_signal,
+                            Decision(action="approve", draft_version=1, decided_by="intruder@test.dormant"))
+        await wait_for_stage(handle, "awaiting_review")
+        for _ in range(25):
+            state = await handle.query(DormantAccountWorkflow.review_state)
+            if state.notice:
+                break
+            await __import__("asyncio").sleep(0.2)
+        assert "not the owner" in state.notice
+        await handle.signal(DormantAccountWorkflow.decide_signal,
+                            Decision(action="close", draft_version=1, decided_by=OWNER, reason="bad fit"))
+        result = await handle.result()
+    assert result.outcome == Outcome.closed_by_owner
+
+
+async def test_call_preference_creates_an_owner_task(client, pool, settings, prefix):
+    account_id = f"{prefix}-call"
+    await add_account(pool, account_id, preferred_channel="call")
+    async with running_worker(client, pool, settings):
+        handle = await _start(client, settings, account_id)
+        state = await wait_for_stage(handle, "awaiting_review")
+        assert state.current_draft.channel == "call"
+        await handle.execute_update(DormantAccountWorkflow.decide,
+                                    Decision(action="approve", draft_version=1, decided_by=OWNER))
+        await wait_for_stage(handle, "owner_task")
+        await handle.execute_update(DormantAccountWorkflow.decide, Decision(
+            action="close", draft_version=1, decided_by=OWNER, reason="responded"))
+        result = await handle.result()
+        await keep_history(handle, "call_owner_task_responded")
+    assert result.outcome == Outcome.responded
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE account_id = $1", account_id) == 0
+
+
+async def test_monitor_until_a_date_reviews_again_with_continue_as_new(client, pool, settings, prefix):
+    account_id = f"{prefix}-monitor"
+    await add_account(pool, account_id)
+    async with running_worker(client, pool, settings):
+        handle = await _start(client, settings, account_id)
+        first = await wait_for_stage(handle, "awaiting_review")
+        yesterday = date.today() - timedelta(days=1)
+        await handle.execute_update(DormantAccountWorkflow.decide, Decision(
+            action="monitor", draft_version=1, decided_by=OWNER, until=yesterday))
+        latest = client.get_workflow_handle_for(DormantAccountWorkflow.run, handle.id)
+        again = await wait_for_stage(latest, "awaiting_review")
+        description = await latest.describe()
+        await latest.terminate("test done")
+    assert again.episode == first.episode and description.run_id != handle.result_run_id
+    assert len(again.drafts) == 2 and "monitoring" in await fetch_events(pool, account_id)
+
+
+async def test_owner_change_reassigns(client, pool, settings, prefix):
+    account_id = f"{prefix}-reassign"
+    await add_account(pool, account_id)
+    async with running_worker(client, pool, settings):
+        handle = await _start(client, settings, account_id)
+        await wait_for_stage(handle, "awaiting_review")
+        await handle.signal(DormantAccountWorkflow.crm_event, CrmEvent(
+            type="owner_changed", at=datetime.now(timezone.utc), new_owner_email="new@test.dormant"))
+        for _ in range(25):
+            owner = await pool.fetchval("SELECT owner_email FROM review_projection WHERE account_id = $1", account_id)
+            if owner == "new@test.dormant":
+                break
+            await __import__("asyncio").sleep(0.2)
+        assert owner == "new@test.dormant"
+        refused = await handle.execute_update(DormantAccountWorkflow.decide, Decision(
+            action="close", draft_version=1, decided_by="new@test.dormant", reason="not now"))
+        assert refused.accepted
+        await handle.result()
+
+
+async def test_standing_approval_sends_marketing_led_self_serve_and_records_the_rule(client, pool, settings, prefix):
+    account_id = f"{prefix}-standing"
+    await add_account(pool, account_id, tier="self_serve")
+    standing = settings.model_copy(update={"standing_approval": True})
+    async with running_worker(client, pool, standing):
+        handle = await _start(client, standing, account_id)
+        result = await handle.result()
+        state = await handle.query(DormantAccountWorkflow.review_state)
+    assert result.outcome == Outcome.no_response and state.decisions[0].by == "rule:standing-approval"
+    strategic = f"{prefix}-strategic"
+    await add_account(pool, strategic, tier="strategic")
+    async with running_worker(client, pool, standing):
+        handle = await _start(client, standing, strategic)
+        await wait_for_stage(handle, "awaiting_review")
+        await handle.terminate("test done")
+
+
+async def test_happy_path_history_is_bounded(client, pool, settings, prefix):
+    account_id = f"{prefix}-bounded"
+    await add_account(pool, account_id)
+    async with running_worker(client, pool, settings):
+        handle = await _start(client, settings, account_id)
+        await wait_for_stage(handle, "awaiting_review")
+        await handle.execute_update(DormantAccountWorkflow.decide,
+                                    Decision(action="approve", draft_version=1, decided_by=OWNER))
+        await handle.result()
+        history = await handle.fetch_history()
+    assert len(history.events) <= 80
