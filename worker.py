@@ -18,9 +18,11 @@ from activities.delivery import DeliveryActivities
 from activities.drafting import DraftingActivities
 from activities.evidence import EvidenceActivities
 from activities.ledger import LedgerActivities
+from activities.scan import ScanActivities
 from db.pool import create_pool
 from reactivation.settings import Settings, load_settings
 from workflows.client import connect_temporal
+from workflows.dormancy_scan import DormancyScanWorkflow
 from workflows.dormant_account import DormantAccountWorkflow
 
 
@@ -29,10 +31,11 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     evidence, ledger = EvidenceActivities(pool), LedgerActivities(pool)
     delivery, drafting = DeliveryActivities(pool, settings), DraftingActivities(settings)
     queue = task_queue or settings.task_queue
-    activities = [evidence.gather_evidence, ledger.record_step, delivery.deliver]
+    scan = ScanActivities(pool, client, settings)
+    activities = [evidence.gather_evidence, ledger.record_step, delivery.deliver, scan.scan_dormant_page]
     if not settings.llm_enabled:
         activities.append(drafting.prepare_draft)
-    workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow], activities=activities)]
+    workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow, DormancyScanWorkflow], activities=activities)]
     if settings.llm_enabled:
         workers.append(Worker(client, task_queue=settings.llm_task_queue, activities=[drafting.prepare_draft]))
     return workers

@@ -97,17 +97,26 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
-    from dormant.scan import scan_and_start
+    from dormant.scan import ensure_scan_schedule, run_scan
+    from workflows.client import connect_temporal
 
-    dsn = _require_db(settings)
+    if args.schedule:
+        created = asyncio.run(_schedule(settings, ensure_scan_schedule, connect_temporal))
+        print("daily scan schedule 'dormant-scan' " + ("created" if created else "already exists"))
+        return 0
 
-    def progress(report) -> None:
-        print(f"\r{report.summary()}", end="", file=sys.stderr, flush=True)
+    def progress(details: str) -> None:
+        if details:
+            print(f"\r{details}", end="", file=sys.stderr, flush=True)
 
-    report = asyncio.run(scan_and_start(settings, dsn, progress=progress))
+    result = asyncio.run(run_scan(settings, progress=progress))
     print(file=sys.stderr)
-    print(report.summary())
+    print(f"{result.seen} dormant accounts: {result.started} started, {result.already_open} already open")
     return 0
+
+
+async def _schedule(settings: Settings, ensure, connect) -> bool:
+    return await ensure(settings, await connect(settings))
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -184,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import CRM CSV files from DIR (all or nothing)")
     imp.add_argument("dir")
     imp.set_defaults(func=cmd_import)
-    sub.add_parser("scan", help="start reactivations for dormant accounts").set_defaults(func=cmd_scan)
+    scan = sub.add_parser("scan", help="start reactivations for dormant accounts (the scan is a workflow)")
+    scan.add_argument("--schedule", action="store_true", help="install the daily 'dormant-scan' Schedule instead")
+    scan.set_defaults(func=cmd_scan)
     sub.add_parser("report", help="print the measurement funnel").set_defaults(func=cmd_report)
     owners = sub.add_parser("owners", help="manage owners and admins")
     owners_sub = owners.add_subparsers(dest="owners_command", required=True)

@@ -1,66 +1,64 @@
-"""`dormant scan`: find accounts quiet for DORMANT_DORMANCY_DAYS and start a reactivation for each.
+"""`dormant scan`: run the dormancy scan workflow now, or install the daily `dormant-scan` Schedule.
 
-Starts run with bounded concurrency (the SQLite dev server falls over with ~1,000 starts in flight) and
-are idempotent: an account with an open review is reported as already open, not started twice.
+The scan itself is a Temporal workflow (workflows/dormancy_scan.py), so a crash mid-scan resumes from its
+cursor and ops see its progress in Temporal UI; this module only starts it and reports progress.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+import uuid
+from datetime import timedelta
 from typing import Callable
 
-from db.pool import create_pool
-from db.scan_queries import dormant_page
+from temporalio.client import (
+    Client, Schedule, ScheduleActionStartWorkflow, ScheduleAlreadyRunningError, ScheduleIntervalSpec,
+    ScheduleOverlapPolicy, SchedulePolicy, ScheduleSpec,
+)
+
+from reactivation.scan_models import ScanInput, ScanResult
 from reactivation.settings import Settings
 from workflows.client import connect_temporal
-from workflows.starter import start_reactivation
+from workflows.dormancy_scan import DormancyScanWorkflow
 
-PAGE = 500
-
-
-@dataclass
-class ScanReport:
-    seen: int = 0
-    started: int = 0
-    already_open: int = 0
-    started_ids: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return f"{self.seen} dormant accounts: {self.started} started, {self.already_open} already open"
+SCHEDULE_ID = "dormant-scan"
 
 
-async def scan_and_start(settings: Settings, dsn: str, *, now: datetime | None = None, concurrency: int = 20,
-                         progress: Callable[[ScanReport], None] | None = None) -> ScanReport:
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=settings.dormancy_days)
-    client = await connect_temporal(settings)
-    pool = await create_pool(dsn, max_size=2)
-    report = ScanReport()
-    gate = asyncio.Semaphore(concurrency)
+def scan_input(settings: Settings) -> ScanInput:
+    return ScanInput(dormancy_days=settings.dormancy_days)
 
-    async def start(account_id: str) -> None:
-        async with gate:
-            result = await start_reactivation(client, settings, account_id, source="scan",
-                                              reason=f"no activity for {settings.dormancy_days}+ days")
-        if result.started:
-            report.started += 1
-            report.started_ids.append(account_id)
-        else:
-            report.already_open += 1
 
+async def run_scan(settings: Settings, *, client: Client | None = None, task_queue: str | None = None,
+                   progress: Callable[[str], None] | None = None) -> ScanResult:
+    client = client or await connect_temporal(settings)
+    handle = await client.start_workflow(
+        DormancyScanWorkflow.run, scan_input(settings), id=f"dormancy-scan-manual-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue or settings.task_queue, static_summary="Dormancy scan (manual)",
+    )
+    result_task = asyncio.ensure_future(handle.result())
+    while not result_task.done():
+        await asyncio.wait([result_task], timeout=1.0)
+        if progress and not result_task.done():
+            try:
+                details = (await handle.describe()).raw_description.workflow_extended_info
+                progress(str(details.current_details if hasattr(details, "current_details") else ""))
+            except Exception:  # noqa: BLE001 - progress is best effort
+                pass
+    return result_task.result()
+
+
+async def ensure_scan_schedule(settings: Settings, client: Client, every: timedelta = timedelta(days=1)) -> bool:
+    """Create the daily scan Schedule once; True if it was created now."""
     try:
-        after = None
-        while True:
-            async with pool.acquire() as conn:
-                page = await dormant_page(conn, cutoff, after, PAGE)
-            if not page:
-                break
-            report.seen += len(page)
-            await asyncio.gather(*(start(account_id) for _, account_id in page))
-            if progress:
-                progress(report)
-            after = page[-1]
-    finally:
-        await pool.close()
-    return report
+        await client.create_schedule(
+            SCHEDULE_ID,
+            Schedule(
+                action=ScheduleActionStartWorkflow(DormancyScanWorkflow.run, scan_input(settings),
+                                                   id="dormancy-scan", task_queue=settings.task_queue),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        return False
+    return True

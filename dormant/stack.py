@@ -137,12 +137,15 @@ class DevStack:
         marker = self.data_dir / "demo-triggered"
         if marker.exists():
             return 0
-        from dormant.scan import scan_and_start
+        from dormant.scan import ensure_scan_schedule, run_scan
+        from workflows.client import connect_temporal
 
         settings = self.settings.model_copy(update={"temporal_address": temporal_address, "database_url": dsn})
-        report = await scan_and_start(settings, dsn)
-        marker.write_text(json.dumps({"started": report.started}))
-        return report.started
+        client = await connect_temporal(settings)
+        await ensure_scan_schedule(settings, client)
+        result = await run_scan(settings, client=client)
+        marker.write_text(json.dumps({"started": result.started}))
+        return result.started
 
     def stop(self) -> None:
         (self.data_dir / STACK_FILE).unlink(missing_ok=True)

@@ -1,0 +1,39 @@
+"""DormancyScanWorkflow: the scheduled scan, page by page, with its progress in the workflow's details.
+
+Run daily by the `dormant-scan` Temporal Schedule (or once by `dormant scan`). The cutoff is fixed when
+the scan begins, pages are walked with a keyset cursor, and the workflow continues as new every
+`pages_per_run` pages so its history stays bounded however many accounts there are.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from reactivation.scan_models import ScanInput, ScanPageRequest, ScanPageResult, ScanResult
+
+SCAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1))
+
+
+@workflow.defn
+class DormancyScanWorkflow:
+    @workflow.run
+    async def run(self, input: ScanInput) -> ScanResult:
+        cutoff = input.cutoff or workflow.now() - timedelta(days=input.dormancy_days)
+        cursor, seen, started, already = input.cursor, input.seen, input.started, input.already_open
+        for _ in range(input.pages_per_run):
+            page = await workflow.execute_activity(
+                "scan_dormant_page", ScanPageRequest(cutoff=cutoff, cursor=cursor, page_size=input.page_size),
+                result_type=ScanPageResult, start_to_close_timeout=timedelta(minutes=5),
+                heartbeat_timeout=timedelta(minutes=1), retry_policy=SCAN_RETRY, summary="scan a page",
+            )
+            seen, started, already = seen + page.seen, started + page.started, already + page.already_open
+            workflow.set_current_details(f"{seen} dormant accounts seen: {started} started, {already} already open")
+            cursor = page.next_cursor
+            if cursor is None:
+                return ScanResult(seen=seen, started=started, already_open=already)
+        workflow.continue_as_new(input.model_copy(update={"cutoff": cutoff, "cursor": cursor, "seen": seen,
+                                                          "started": started, "already_open": already}))
