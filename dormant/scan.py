@@ -40,8 +40,8 @@ async def run_scan(settings: Settings, *, client: Client | None = None, task_que
         await asyncio.wait([result_task], timeout=1.0)
         if progress and not result_task.done():
             try:
-                details = (await handle.describe()).raw_description.workflow_extended_info
-                progress(str(details.current_details if hasattr(details, "current_details") else ""))
+                latest = client.get_workflow_handle_for(DormancyScanWorkflow.run, handle.id)  # follows continue-as-new
+                progress(await latest.query(DormancyScanWorkflow.progress))
             except Exception:  # noqa: BLE001 - progress is best effort
                 pass
     return result_task.result()

@@ -20,6 +20,13 @@ SCAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval
 
 @workflow.defn
 class DormancyScanWorkflow:
+    def __init__(self) -> None:
+        self._progress = "starting"
+
+    @workflow.query
+    def progress(self) -> str:
+        return self._progress
+
     @workflow.run
     async def run(self, input: ScanInput) -> ScanResult:
         cutoff = input.cutoff or workflow.now() - timedelta(days=input.dormancy_days)
@@ -31,7 +38,8 @@ class DormancyScanWorkflow:
                 heartbeat_timeout=timedelta(minutes=1), retry_policy=SCAN_RETRY, summary="scan a page",
             )
             seen, started, already = seen + page.seen, started + page.started, already + page.already_open
-            workflow.set_current_details(f"{seen} dormant accounts seen: {started} started, {already} already open")
+            self._progress = f"{seen} dormant accounts seen: {started} started, {already} already open"
+            workflow.set_current_details(self._progress)
             cursor = page.next_cursor
             if cursor is None:
                 return ScanResult(seen=seen, started=started, already_open=already)
