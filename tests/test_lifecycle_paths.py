@@ -143,3 +143,21 @@ async def test_happy_path_history_is_bounded(client, pool, settings, prefix):
         await handle.result()
         history = await handle.fetch_history()
     assert len(history.events) <= 80
+
+
+async def test_standard_tier_without_response_becomes_an_owner_phone_task(client, pool, settings, prefix):
+    account_id = f"{prefix}-phone"
+    await add_account(pool, account_id, tier="standard")
+    async with running_worker(client, pool, settings):
+        handle = await _start(client, settings, account_id)
+        await wait_for_stage(handle, "awaiting_review")
+        await handle.execute_update(DormantAccountWorkflow.decide,
+                                    Decision(action="approve", draft_version=1, decided_by=OWNER))
+        await wait_for_stage(handle, "owner_task", timeout=40)
+        await handle.signal(DormantAccountWorkflow.crm_event,
+                            CrmEvent(type="reply", at=datetime.now(timezone.utc), detail="call back Tuesday"))
+        result = await handle.result()
+        await keep_history(handle, "standard_tier_phone_task_then_reply")
+    assert result.outcome == Outcome.responded
+    events = await fetch_events(pool, account_id)
+    assert events.index("follow_up_sent") < events.index("owner_task") < events.index("responded")
