@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from dormant.demo import DEMO_DATA, DEMO_OWNER
-from reactivation.models import AccountFacts, EvidencePack, NoteFact, Path, TicketFact
+from reactivation.models import AccountFacts, EvidencePack, HistorySummary, NoteFact, Path, TicketFact
 from reactivation.policy import assess
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)  # the data's dates are absolute; so is this test's clock
@@ -44,7 +44,8 @@ def test_columns_are_the_import_contract(data):
         "account_id,name,segment,tier,owner_email,account_value,currency,last_activity_at,preferred_channel,"
         "contact_name,contact_email,contact_phone,timezone,consent_status,inactivity_reason,risk_level,"
         "relationship,fit").split(",")
-    assert header["tickets"] == "ticket_id,account_id,opened_at,closed_at,status,severity,category,subject,body".split(",")
+    assert header["tickets"] == (
+        "ticket_id,account_id,opened_at,closed_at,status,severity,category,subject,body").split(",")
     assert header["orders"] == "order_id,account_id,at,amount,description".split(",")
     assert header["activities"] == "account_id,at,type,detail".split(",")
     assert header["notes"] == "account_id,at,author_email,body".split(",")
@@ -116,8 +117,9 @@ def evidence(account: dict, data: dict) -> EvidencePack:
                           excerpt=t["body"]) for t in data["tickets"] if t["account_id"] == aid]
     notes = [NoteFact(source=f"notes:{aid}@{n['at']}", at=ts(n["at"]), author_email=n["author_email"],
                       excerpt=n["body"]) for n in data["notes"] if n["account_id"] == aid]
+    orders = sum(o["account_id"] == aid for o in data["orders"])
     return EvidencePack(account=AccountFacts(**facts), account_source=f"accounts:{aid}", as_of=NOW,
-                        tickets=tickets, notes=notes)
+                        tickets=tickets, notes=notes, order_summary=HistorySummary(total=orders))
 
 
 def readme_paths() -> dict[str, str]:
