@@ -161,6 +161,14 @@ def cmd_owners_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from db.migrate import migrate_dsn
+
+    applied = asyncio.run(migrate_dsn(_require_db(settings)))
+    print(f"applied migrations {', '.join(map(str, applied))}" if applied else "schema is up to date")
+    return 0
+
+
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
     import asyncpg
 
@@ -203,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("email")
     add.add_argument("--admin", action="store_true")
     add.set_defaults(func=cmd_owners_add)
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
     outbox = sub.add_parser("outbox", help="list stored outgoing messages")
     outbox.add_argument("--limit", type=int, default=50)
     outbox.set_defaults(func=cmd_outbox)
