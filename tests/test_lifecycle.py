@@ -11,16 +11,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from reactivation.models import CrmEvent, Decision, Outcome
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account, add_ticket
-from tests.lifecycle_helpers import keep_history, running_worker, wait_for_stage
+from tests.lifecycle_helpers import OWNER, keep_history, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
-from workflows.starter import start_reactivation
-
-OWNER = "owner@test.dormant"
 
 
-async def _start(client, settings, account_id):
-    started = await start_reactivation(client, settings, account_id, task_queue=settings.task_queue)
-    return client.get_workflow_handle_for(DormantAccountWorkflow.run, started.workflow_id)
+
 
 
 def approve(version: int = 1, **edits) -> Decision:
@@ -31,7 +26,7 @@ async def test_two_approvals_at_once_one_wins(client, pool, settings, prefix):
     account_id = f"{prefix}-race"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         results = await asyncio.gather(handle.execute_update(DormantAccountWorkflow.decide, approve()),
                                        handle.execute_update(DormantAccountWorkflow.decide, approve()),
@@ -49,7 +44,7 @@ async def test_opt_out_while_waiting_suppresses_without_sending(client, pool, se
     account_id = f"{prefix}-optout"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.signal(DormantAccountWorkflow.crm_event,
                             CrmEvent(type="opt_out", at=datetime.now(timezone.utc), detail="unsubscribed"))
@@ -64,7 +59,7 @@ async def test_issue_opened_after_approval_before_send_window_sends_nothing(clie
     account_id = f"{prefix}-issue"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         send_at = datetime.now(timezone.utc) + timedelta(seconds=30)
         await handle.execute_update(DormantAccountWorkflow.decide, approve(send_at=send_at))
@@ -87,7 +82,7 @@ async def test_activity_while_waiting_closes_as_reactivated_before_outreach(clie
     account_id = f"{prefix}-self"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.signal(DormantAccountWorkflow.crm_event,
                             CrmEvent(type="activity", at=datetime.now(timezone.utc), detail="logged in"))
@@ -103,7 +98,7 @@ async def test_stop_rules_end_the_episode_without_a_draft(client, pool, settings
     account_id = f"{prefix}-stop"
     await add_account(pool, account_id, **overrides)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         result = await handle.result()
         await keep_history(handle, f"stopped_{stage}")
         state = await handle.query(DormantAccountWorkflow.review_state)
@@ -115,7 +110,7 @@ async def test_worker_killed_while_waiting_loses_nothing(client, pool, settings,
     account_id = f"{prefix}-restart"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
     # No worker now: the decision is still accepted once a worker returns.
     async with running_worker(client, pool, settings):

@@ -8,16 +8,11 @@ from datetime import date, datetime, timedelta, timezone
 from reactivation.models import CrmEvent, Decision, Outcome
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
-from tests.lifecycle_helpers import keep_history, running_worker, wait_for_stage
+from tests.lifecycle_helpers import OWNER, keep_history, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
-from workflows.starter import start_reactivation
-
-OWNER = "owner@test.dormant"
 
 
-async def _start(client, settings, account_id):
-    started = await start_reactivation(client, settings, account_id, task_queue=settings.task_queue)
-    return client.get_workflow_handle_for(DormantAccountWorkflow.run, started.workflow_id)
+
 
 
 async def test_reminder_then_escalation_but_never_auto_approval(client, pool, settings, prefix):
@@ -26,7 +21,7 @@ async def test_reminder_then_escalation_but_never_auto_approval(client, pool, se
     quick = settings.model_copy(update={"review_reminder_after": timedelta(seconds=1),
                                         "review_escalate_after": timedelta(seconds=2)})
     async with running_worker(client, pool, quick):
-        handle = await _start(client, quick, account_id)
+        handle = await start_account(client, quick, account_id)
         await wait_for_stage(handle, "awaiting_review")
         for _ in range(50):
             events = await fetch_events(pool, account_id)
@@ -43,7 +38,7 @@ async def test_signal_decision_and_refused_signal_is_recorded(client, pool, sett
     account_id = f"{prefix}-signal"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.signal(DormantAccountWorkflow.decide_signal,
                             Decision(action="approve", draft_version=1, decided_by="intruder@test.dormant"))
@@ -64,7 +59,7 @@ async def test_call_preference_creates_an_owner_task(client, pool, settings, pre
     account_id = f"{prefix}-call"
     await add_account(pool, account_id, preferred_channel="call")
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         state = await wait_for_stage(handle, "awaiting_review")
         assert state.current_draft.channel == "call"
         await handle.execute_update(DormantAccountWorkflow.decide,
@@ -82,7 +77,7 @@ async def test_monitor_until_a_date_reviews_again_with_continue_as_new(client, p
     account_id = f"{prefix}-monitor"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         first = await wait_for_stage(handle, "awaiting_review")
         yesterday = date.today() - timedelta(days=1)
         await handle.execute_update(DormantAccountWorkflow.decide, Decision(
@@ -99,7 +94,7 @@ async def test_owner_change_reassigns(client, pool, settings, prefix):
     account_id = f"{prefix}-reassign"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.signal(DormantAccountWorkflow.crm_event, CrmEvent(
             type="owner_changed", at=datetime.now(timezone.utc), new_owner_email="new@test.dormant"))
@@ -120,14 +115,14 @@ async def test_standing_approval_sends_marketing_led_self_serve_and_records_the_
     await add_account(pool, account_id, tier="self_serve")
     standing = settings.model_copy(update={"standing_approval": True})
     async with running_worker(client, pool, standing):
-        handle = await _start(client, standing, account_id)
+        handle = await start_account(client, standing, account_id)
         result = await handle.result()
         state = await handle.query(DormantAccountWorkflow.review_state)
     assert result.outcome == Outcome.no_response and state.decisions[0].by == "rule:standing-approval"
     strategic = f"{prefix}-strategic"
     await add_account(pool, strategic, tier="strategic")
     async with running_worker(client, pool, standing):
-        handle = await _start(client, standing, strategic)
+        handle = await start_account(client, standing, strategic)
         await wait_for_stage(handle, "awaiting_review")
         await handle.terminate("test done")
 
@@ -136,7 +131,7 @@ async def test_happy_path_history_is_bounded(client, pool, settings, prefix):
     account_id = f"{prefix}-bounded"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.execute_update(DormantAccountWorkflow.decide,
                                     Decision(action="approve", draft_version=1, decided_by=OWNER))
@@ -149,7 +144,7 @@ async def test_standard_tier_without_response_becomes_an_owner_phone_task(client
     account_id = f"{prefix}-phone"
     await add_account(pool, account_id, tier="standard")
     async with running_worker(client, pool, settings):
-        handle = await _start(client, settings, account_id)
+        handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.execute_update(DormantAccountWorkflow.decide,
                                     Decision(action="approve", draft_version=1, decided_by=OWNER))
