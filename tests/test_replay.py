@@ -28,3 +28,11 @@ async def test_saved_history_replays(path: Path):
     replayer = Replayer(workflows=[DormantAccountWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+def test_every_saved_path_has_a_bounded_history(path: Path):
+    """No path grows without bound: long waits are timers, monitor loops continue as new."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    assert len(history.events) <= 90, f"{path.stem}: {len(history.events)} events"
+    assert len(path.read_bytes()) < 200_000
