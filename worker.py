@@ -32,12 +32,16 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     delivery, drafting = DeliveryActivities(pool, settings), DraftingActivities(settings)
     queue = task_queue or settings.task_queue
     scan = ScanActivities(pool, client, settings)
-    activities = [evidence.gather_evidence, ledger.record_step, delivery.deliver, scan.scan_dormant_page]
+    activities = [evidence.gather_evidence, ledger.record_step, delivery.deliver, scan.scan_dormant_page,
+                  drafting.prepare_template_draft]
     if not settings.llm_enabled:
         activities.append(drafting.prepare_draft)
-    workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow, DormancyScanWorkflow], activities=activities)]
+    workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow, DormancyScanWorkflow],
+                      activities=activities)]
     if settings.llm_enabled:
-        workers.append(Worker(client, task_queue=settings.llm_task_queue, activities=[drafting.prepare_draft]))
+        # Its own queue with a server-side rate limit, shared by every worker polling it.
+        workers.append(Worker(client, task_queue=settings.llm_task_queue, activities=[drafting.prepare_draft],
+                              max_task_queue_activities_per_second=settings.llm_rate_per_s))
     return workers
 
 

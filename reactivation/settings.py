@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
     openai_model: str = Field("gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))
+    llm_timeout: Duration = Field(timedelta(seconds=60), validation_alias=_env("DORMANT_LLM_TIMEOUT"))
+    llm_rate_per_s: float = Field(2.0, gt=0, validation_alias=_env("DORMANT_LLM_RATE_PER_S"))
+    llm_input_usd_per_1k: float = Field(0.00015, ge=0, validation_alias=_env("DORMANT_LLM_INPUT_USD_PER_1K"))
+    llm_output_usd_per_1k: float = Field(0.0006, ge=0, validation_alias=_env("DORMANT_LLM_OUTPUT_USD_PER_1K"))
 
     # --- embedded stack ---
     data_dir: Path = Field(Path(".data"), validation_alias=_env("DORMANT_DATA_DIR"))

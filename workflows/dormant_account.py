@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from reactivation.activity_models import DraftRequest, DraftResult, EvidenceRequest
@@ -38,7 +39,8 @@ PRIORITY = SearchAttributeKey.for_float("ReactivationPriority")
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                        maximum_interval=timedelta(seconds=30))
 DRAFT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
-                          maximum_interval=timedelta(minutes=1), maximum_attempts=5)
+                          maximum_interval=timedelta(minutes=1), maximum_attempts=4,
+                          non_retryable_error_types=["LLMRejected"])
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                              maximum_interval=timedelta(minutes=5),
                              non_retryable_error_types=["NoAddress", "AccountNotFound"])
@@ -314,12 +316,24 @@ class DormantAccountWorkflow:
     async def _draft(self, guidance: str) -> None:
         version = (self._state.current_draft.version if self._state.current_draft else 0) + 1
         queue = self._input.llm_task_queue or workflow.info().task_queue
-        result = await workflow.execute_activity(
-            "prepare_draft", DraftRequest(pack=self._pack, assessment=self._state.assessment, version=version,
-                                          guidance=guidance),
-            result_type=DraftResult, task_queue=queue, start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=DRAFT_RETRY, summary=f"draft v{version}",
-        )
+        request = DraftRequest(pack=self._pack, assessment=self._state.assessment, version=version,
+                               guidance=guidance)
+        try:
+            result = await workflow.execute_activity(
+                "prepare_draft", request, result_type=DraftResult, task_queue=queue,
+                start_to_close_timeout=timedelta(minutes=2), retry_policy=DRAFT_RETRY, summary=f"draft v{version}",
+            )
+        except ActivityError as err:
+            if self._input.llm_task_queue is None:
+                raise
+            # The LLM failed on every attempt: the owner still gets a draft, labelled as a template.
+            result = await workflow.execute_activity(
+                "prepare_template_draft", request, result_type=DraftResult,
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
+                summary=f"template draft v{version} (LLM failed)",
+            )
+            result.brief.drafted_by = "template draft (LLM failed)"
+            workflow.logger.warning("LLM drafting failed, template used: %s", err.cause or err)
         self._state.brief = result.brief
         self._state.drafts.append(result.draft)
         await self._record("draft_generated", {"version": version, "by": result.brief.drafted_by,

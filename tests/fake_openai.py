@@ -1,0 +1,75 @@
+"""A real OpenAI-compatible HTTP server for tests: POST /v1/chat/completions, scripted per test.
+
+It speaks the wire protocol the openai SDK speaks (JSON over HTTP on a real port), so the product's
+drafting code runs unpatched. Each queued reply is a status, optional headers and a body; the server
+records every request so tests can check what was sent (e.g. that customer text was fenced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from dormant.processes import free_port
+
+
+def completion(content: str, prompt_tokens: int = 900, completion_tokens: int = 250) -> dict:
+    return {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": "test-model",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content, "refusal": None}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens}}
+
+
+def draft_json(subject: str = "Checking in on your bookings", body: str = "Hi Jordan, it has been a while.",
+               offer_id: str | None = None, channel: str = "email") -> str:
+    return json.dumps({
+        "brief": {"why_quiet": "Paused bookings after a staffing change (accounts:x).",
+                  "relationship_summary": "Neutral relationship, 1 order.", "risk_flags": [],
+                  "recommended_next_step": "Approve the tailored message.", "why_this_step": "Consent granted.",
+                  "citations": ["accounts:x"], "drafted_by": "model"},
+        "draft": {"version": 1, "channel": channel, "subject": subject, "body": body,
+                  "follow_up_body": "Hi Jordan, a quick follow-up.", "offer_id": offer_id, "violations": []},
+        "unsupported_claims": [],
+    })
+
+
+@dataclass
+class FakeOpenAI:
+    replies: list[tuple[int, dict, dict]] = field(default_factory=list)  # (status, headers, body)
+    requests: list[dict] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def reply(self, body: dict, status: int = 200, headers: dict | None = None) -> None:
+        self.replies.append((status, headers or {}, body))
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/chat/completions")
+        async def chat(request: Request):
+            self.requests.append(await request.json())
+            status, headers, body = self.replies.pop(0) if self.replies else (500, {}, {"error": {"message": "no reply"}})
+            return JSONResponse(body, status_code=status, headers=headers)
+
+        return app
+
+    async def __aenter__(self) -> "FakeOpenAI":
+        self.server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error"))
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            await asyncio.sleep(0.05)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.should_exit = True
+        await self.task
