@@ -122,20 +122,23 @@ async def _schedule(settings: Settings, ensure, connect) -> bool:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     import asyncpg
 
+    from db.reports import drafting_cost, funnel_counts
+
     dsn = _require_db(settings)
 
-    async def run() -> None:
+    async def run() -> tuple[dict, dict]:
         conn = await asyncpg.connect(dsn)
         try:
-            rows = await conn.fetch("SELECT type, count(DISTINCT account_id) AS n FROM measurement_events "
-                                    "GROUP BY type ORDER BY n DESC")
+            return await funnel_counts(conn), await drafting_cost(conn)
         finally:
             await conn.close()
-        print(f"{'event':<28}accounts")
-        for row in rows:
-            print(f"{row['type']:<28}{row['n']}")
 
-    asyncio.run(run())
+    counts, cost = asyncio.run(run())
+    print(f"{'event':<28}accounts")
+    for event, accounts in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"{event:<28}{accounts}")
+    print(f"\ndrafts: {cost['drafts']} ({cost['template_drafts']} template), tokens in/out "
+          f"{cost['prompt_tokens']}/{cost['completion_tokens']}, estimated cost ${cost['estimated_cost_usd']:.4f}")
     return 0
 
 

@@ -86,3 +86,33 @@ async def test_persistent_failure_falls_back_to_a_labelled_template(client, pool
     assert len(fake.requests) == 4
     assert state.brief.drafted_by == "template draft (LLM failed)" and "Jordan" in state.current_draft.body
     assert "draft_generated" in await fetch_events(pool, account_id)
+
+
+async def test_funnel_report_shows_drafting_cost(client, pool, settings, prefix):
+    import contextlib
+
+    import httpx
+
+    from api.main import create_app
+    from db.owners import add_owner
+
+    account_id = f"{prefix}-cost"
+    owner = f"{prefix}-owner@test.dormant"
+    await add_account(pool, account_id, owner_email=owner)
+    async with pool.acquire() as conn:
+        token = await add_owner(conn, owner)
+    async with FakeOpenAI() as fake:
+        fake.reply(completion(draft_json(), prompt_tokens=1000, completion_tokens=500))
+        active = llm_settings(settings, fake)
+        async with running_worker(client, pool, active):
+            handle = await start_account(client, active, account_id)
+            await wait_for_stage(handle, "awaiting_review")
+            await handle.terminate("test done")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), contextlib.AsyncExitStack() as stack:
+        http = await stack.enter_async_context(httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                 base_url="http://test"))
+        report = (await http.get("/v1/reports/funnel", headers={"Authorization": f"Bearer {token}"})).json()
+    assert report["drafting"]["prompt_tokens"] == 1000 and report["drafting"]["completion_tokens"] == 500
+    assert abs(report["drafting"]["estimated_cost_usd"] - (0.15 + 0.3) / 1000) < 1e-9
+    assert report["accounts_by_event"]["draft_generated"] == 1
