@@ -156,3 +156,28 @@ async def test_standard_tier_without_response_becomes_an_owner_phone_task(client
     assert result.outcome == Outcome.responded
     events = await fetch_events(pool, account_id)
     assert events.index("follow_up_sent") < events.index("owner_task") < events.index("responded")
+
+
+async def test_redraft_keeps_every_version_and_makes_the_old_one_stale(client, pool, settings, prefix):
+    from temporalio.client import WorkflowUpdateFailedError
+
+    account_id = f"{prefix}-redraft"
+    await add_account(pool, account_id)
+    async with running_worker(client, pool, settings):
+        handle = await start_account(client, settings, account_id)
+        await wait_for_stage(handle, "awaiting_review")
+        await handle.execute_update(DormantAccountWorkflow.decide, Decision(
+            action="redraft", draft_version=1, decided_by=OWNER, note="mention the spring schedule"))
+        for _ in range(50):
+            state = await handle.query(DormantAccountWorkflow.review_state)
+            if len(state.drafts) == 2 and state.stage.value == "awaiting_review":
+                break
+            await __import__("asyncio").sleep(0.2)
+        try:
+            await handle.execute_update(DormantAccountWorkflow.decide,
+                                        Decision(action="approve", draft_version=1, decided_by=OWNER))
+            stale_refused = False
+        except WorkflowUpdateFailedError as err:
+            stale_refused = "stale" in str(err.cause)
+        await handle.terminate("test done")
+    assert [d.version for d in state.drafts] == [1, 2] and stale_refused
