@@ -1,11 +1,13 @@
 """GET /v1/accounts/{id} and POST /v1/accounts/{id}/decision.
 
 Decisions go through the workflow's Update, so the answer is the workflow's own: 200 accepted, 403 not
-your account, 409 wrong stage or stale draft (with the current stage), 422 bad payload.
+your account, 409 wrong stage or stale draft (with the current stage), 422 bad payload. `submit_decision`
+is that path without the JSON framing, so the review page's form post gives exactly the same answers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
@@ -18,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Caller, Pool, Temporal, can_see
 from db.evidence_queries import AccountNotFound, load_evidence
+from db.owners import Principal
 from db.reviews import account_owner, projection_for
 from reactivation.models import Decision, DecisionResult
 from workflows.dormant_account import DormantAccountWorkflow
@@ -43,7 +46,8 @@ class DecisionIn(BaseModel):
     until: date | None = None
 
 
-async def _owned(pool, caller, account_id: str) -> str | None:
+async def owned_stage(pool, caller, account_id: str) -> str | None:
+    """The account's projected stage if `caller` may see it; HTTPException 404 unknown, 403 someone else's."""
     async with pool.acquire() as conn:
         exists, owner = await account_owner(conn, account_id)
         projection = await projection_for(conn, account_id)
@@ -58,7 +62,7 @@ async def _owned(pool, caller, account_id: str) -> str | None:
 @router.get("/{account_id}")
 async def get_account(account_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
     """Evidence with sources, every rule's verdict, flags, brief, drafts, decisions and outcome."""
-    await _owned(pool, caller, account_id)
+    await owned_stage(pool, caller, account_id)
     async with pool.acquire() as conn:
         projection = await projection_for(conn, account_id)
         try:
@@ -69,23 +73,42 @@ async def get_account(account_id: str, caller: Caller, pool: Pool) -> dict[str, 
             "evidence": evidence.model_dump(mode="json") if evidence else None}
 
 
-@router.post("/{account_id}/decision", response_model=DecisionResult,
-             responses={403: {"description": NOT_YOURS}, 409: {"description": "wrong stage or stale draft"}})
-async def decide(account_id: str, body: DecisionIn, caller: Caller, pool: Pool, temporal: Temporal):
-    stage = await _owned(pool, caller, account_id)
+@dataclass(frozen=True)
+class DecisionAnswer:
+    """The workflow's answer to one decision, in HTTP terms, shared by the JSON route and the review page."""
+
+    status: int
+    detail: str
+    stage: str | None
+    result: DecisionResult | None = None
+
+
+async def submit_decision(pool, temporal, caller: Principal, account_id: str, body: DecisionIn) -> DecisionAnswer:
+    """Send `body` as the workflow's decide Update. Raises HTTPException 404/403 before reaching Temporal."""
+    stage = await owned_stage(pool, caller, account_id)
     decision = Decision(**body.model_dump(), decided_by=caller.email, decided_by_admin=caller.is_admin)
     handle = temporal.get_workflow_handle(workflow_id_for(account_id))
     try:
-        return await handle.execute_update(DormantAccountWorkflow.decide, decision)
+        result = await handle.execute_update(DormantAccountWorkflow.decide, decision)
+        return DecisionAnswer(200, result.message, result.stage.value, result)
     except WorkflowUpdateFailedError as err:
         message = str(err.cause.message if isinstance(err.cause, ApplicationError) else err.cause)
         kind = message.split(":", 1)[0]
         current = await _current_stage(handle, stage)
-        return JSONResponse({"detail": message, "stage": current}, status_code=STATUS_FOR.get(kind, 409))
+        return DecisionAnswer(STATUS_FOR.get(kind, 409), message, current)
     except RPCError as err:
         if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise
-        return JSONResponse({"detail": NO_OPEN_REVIEW, "stage": stage}, status_code=409)
+        return DecisionAnswer(409, NO_OPEN_REVIEW, stage)
+
+
+@router.post("/{account_id}/decision", response_model=DecisionResult,
+             responses={403: {"description": NOT_YOURS}, 409: {"description": "wrong stage or stale draft"}})
+async def decide(account_id: str, body: DecisionIn, caller: Caller, pool: Pool, temporal: Temporal):
+    answer = await submit_decision(pool, temporal, caller, account_id, body)
+    if answer.result is not None:
+        return answer.result
+    return JSONResponse({"detail": answer.detail, "stage": answer.stage}, status_code=answer.status)
 
 
 async def _current_stage(handle, fallback: str | None) -> str | None:
