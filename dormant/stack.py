@@ -184,7 +184,7 @@ dormant-outreach is running. Ctrl-C stops everything.
 
   Temporal       {info['temporal']}   UI http://localhost:{settings.temporal_ui_port}
   PostgreSQL     {info['dsn']}
-  API            {api}   docs {api}/docs
+  API            {api}   docs {api}/docs   review page {api}/review
   Logs           {settings.data_dir.resolve() / 'logs'}
 
   Demo owner     {owner_email}   token {owner_token}
@@ -193,4 +193,5 @@ dormant-outreach is running. Ctrl-C stops everything.
 Try next:
   curl -s -H 'Authorization: Bearer {owner_token}' {api}/v1/queue
   temporal workflow list --address {info['temporal']} --query 'ReactivationStage="awaiting_review"'
+  open {api}/review and sign in with the owner token
 """
