@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, HTTPException, Request
+from fastapi import Path as PathParam
+from pydantic import AfterValidator, BaseModel, Field
 from temporalio.client import Client
 
 from db.owners import Principal, principal_for_token
@@ -87,3 +89,28 @@ CrmCaller = Annotated[Principal, Depends(crm_caller)]
 
 def can_see(principal: Principal, owner_email: str | None) -> bool:
     return principal.is_admin or (owner_email or "").lower() == principal.email.lower()
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: `detail` names the problem (for 422, a list of {field, reason})."""
+
+    detail: Any
+    stage: str | None = None
+
+
+ERRORS = {code: {"model": ErrorBody, "description": text} for code, text in {
+    401: "missing or invalid credentials", 403: "not your account", 404: "unknown account",
+    409: "wrong stage or stale draft (the body names the current stage)", 413: "request body too large",
+    422: "bad payload: each problem names the field and the reason", 503: "a dependency is down",
+}.items()}
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+AccountIdField = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+AccountIdPath = Annotated[str, PathParam(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f/]+$")]

@@ -123,3 +123,31 @@ async def test_signed_webhook_event_without_open_workflow_is_kept(pool, settings
     stored = await pool.fetchrow("SELECT type, delivered FROM crm_events WHERE account_id = $1", account_id)
     assert stored["type"] == "opt_out" and stored["delivered"] is False
     assert await pool.fetchval("SELECT consent_status FROM accounts WHERE account_id = $1", account_id) == "opted_out"
+
+
+async def test_bulk_approval_of_marketing_led_drafts_records_each_decision(client, pool, settings, prefix, tokens):
+    owner = f"{prefix}-owner@test.dormant"
+    clean = [f"{prefix}-m{i}" for i in range(3)]
+    for account_id in clean:
+        await add_account(pool, account_id, owner_email=owner)
+    strategic = f"{prefix}-vip"
+    await add_account(pool, strategic, owner_email=owner, tier="strategic")
+    async with running_worker(client, pool, settings), api_client(settings) as http:
+        handles = []
+        for account_id in clean + [strategic]:
+            await http.post("/v1/triggers/dormant", json={"account_id": account_id}, headers=bearer(tokens["admin"]))
+            handles.append(client.get_workflow_handle_for(DormantAccountWorkflow.run, f"dormant-account-{account_id}"))
+        for handle in handles:
+            await wait_for_stage(handle, "awaiting_review")
+        items = [{"account_id": a, "draft_version": 1} for a in clean + [strategic]]
+        refused = await http.post("/v1/accounts/bulk-approve", json={"items": items}, headers=bearer(tokens["other"]))
+        assert {r["status"] for r in refused.json()} == {403}
+        answer = await http.post("/v1/accounts/bulk-approve", json={"items": items}, headers=bearer(tokens["owner"]))
+        by_id = {r["account_id"]: r for r in answer.json()}
+        for handle in handles:
+            await handle.terminate("test done")
+    assert all(by_id[a]["status"] == 200 and by_id[a]["stage"] == "approved" for a in clean)
+    assert by_id[strategic]["status"] == 409 and "marketing-led" in by_id[strategic]["detail"]
+    approvals = await pool.fetchval("SELECT count(*) FROM measurement_events WHERE type = 'approved' "
+                                    "AND account_id = ANY($1)", clean)
+    assert approvals == 3

@@ -18,7 +18,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Caller, Pool, Temporal, can_see
+from api.deps import AccountIdPath, Caller, ERRORS, Pool, Temporal, Text, can_see
 from db.evidence_queries import AccountNotFound, load_evidence
 from db.owners import Principal
 from db.reviews import account_owner, projection_for
@@ -26,7 +26,7 @@ from reactivation.models import Decision, DecisionResult
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
-router = APIRouter(prefix="/v1/accounts", tags=["review"])
+router = APIRouter(prefix="/v1/accounts", tags=["review"], responses=ERRORS)
 
 NOT_YOURS = "this account belongs to another owner"
 NO_OPEN_REVIEW = "conflict: there is no open review for this account"
@@ -35,14 +35,14 @@ STATUS_FOR = {"forbidden": 403, "conflict": 409, "invalid": 422}
 
 class DecisionIn(BaseModel):
     action: Literal["approve", "hold", "close", "monitor", "redraft"]
-    draft_version: int = Field(ge=0)
-    subject: str | None = Field(None, max_length=200)
-    body: str | None = Field(None, max_length=5000)
-    follow_up_body: str | None = Field(None, max_length=5000)
+    draft_version: int = Field(ge=0, le=1_000_000)
+    subject: Text | None = Field(None, max_length=200)
+    body: Text | None = Field(None, max_length=5000)
+    follow_up_body: Text | None = Field(None, max_length=5000)
     channel: Literal["email", "sms", "call"] | None = None
     send_at: datetime | None = None
-    reason: str | None = Field(None, max_length=2000)
-    note: str | None = Field(None, max_length=2000)
+    reason: Text | None = Field(None, max_length=2000)
+    note: Text | None = Field(None, max_length=2000)
     until: date | None = None
 
 
@@ -60,7 +60,7 @@ async def owned_stage(pool, caller, account_id: str) -> str | None:
 
 
 @router.get("/{account_id}")
-async def get_account(account_id: str, caller: Caller, pool: Pool) -> dict[str, Any]:
+async def get_account(account_id: AccountIdPath, caller: Caller, pool: Pool) -> dict[str, Any]:
     """Evidence with sources, every rule's verdict, flags, brief, drafts, decisions and outcome."""
     await owned_stage(pool, caller, account_id)
     async with pool.acquire() as conn:
@@ -104,7 +104,7 @@ async def submit_decision(pool, temporal, caller: Principal, account_id: str, bo
 
 @router.post("/{account_id}/decision", response_model=DecisionResult,
              responses={403: {"description": NOT_YOURS}, 409: {"description": "wrong stage or stale draft"}})
-async def decide(account_id: str, body: DecisionIn, caller: Caller, pool: Pool, temporal: Temporal):
+async def decide(account_id: AccountIdPath, body: DecisionIn, caller: Caller, pool: Pool, temporal: Temporal):
     answer = await submit_decision(pool, temporal, caller, account_id, body)
     if answer.result is not None:
         return answer.result

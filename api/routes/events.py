@@ -13,22 +13,22 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CrmCaller, Pool, Temporal
+from api.deps import AccountIdField, CrmCaller, ERRORS, Pool, Temporal, Text
 from db.crm_events import mark_delivered, record_event
 from db.reviews import account_owner
 from reactivation.models import CrmEvent
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
-router = APIRouter(prefix="/v1", tags=["crm"])
+router = APIRouter(prefix="/v1", tags=["crm"], responses=ERRORS)
 
 
 class EventIn(BaseModel):
-    account_id: str = Field(min_length=1, max_length=200)
+    account_id: AccountIdField
     type: Literal["activity", "reply", "opt_out", "issue_opened", "issue_resolved", "bounce", "owner_changed"]
     at: datetime | None = None
-    detail: str = Field("", max_length=10_000)
-    new_owner_email: str | None = Field(None, max_length=320)
+    detail: Text = Field("", max_length=10_000)
+    new_owner_email: Text | None = Field(None, max_length=320)
 
 
 class EventResult(BaseModel):

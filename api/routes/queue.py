@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import Caller, Pool
+from api.deps import ERRORS, Caller, Pool
 from db.reviews import review_queue
 from reactivation.models import Stage
 
-router = APIRouter(prefix="/v1", tags=["review"])
+router = APIRouter(prefix="/v1", tags=["review"], responses=ERRORS)
 
 DEFAULT_STAGES = [Stage.awaiting_review.value, Stage.held.value]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Caller, Pool
+from api.deps import ERRORS, Caller, Pool
 from db.reports import drafting_cost, funnel_counts
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERRORS)
 
 
 @router.get("/funnel")

@@ -5,16 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from api.deps import AppSettings, CrmCaller, Pool, Temporal
+from api.deps import AccountIdField, AppSettings, CrmCaller, ERRORS, Pool, Temporal, Text
 from db.reviews import account_owner
 from workflows.starter import start_reactivation
 
-router = APIRouter(prefix="/v1/triggers", tags=["crm"])
+router = APIRouter(prefix="/v1/triggers", tags=["crm"], responses=ERRORS)
 
 
 class DormantTrigger(BaseModel):
-    account_id: str = Field(min_length=1, max_length=200)
-    reason: str = Field("", max_length=2000)
+    account_id: AccountIdField
+    reason: Text = Field("", max_length=2000)
 
 
 class TriggerResult(BaseModel):

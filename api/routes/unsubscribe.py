@@ -7,14 +7,14 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, HTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import AppSettings, Pool, Temporal
+from api.deps import ERRORS, AppSettings, Pool, Temporal
 from db.crm_events import mark_delivered, record_event
 from reactivation.models import CrmEvent
 from reactivation.unsubscribe import read_token
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
-router = APIRouter(prefix="/v1/unsubscribe", tags=["unsubscribe"])
+router = APIRouter(prefix="/v1/unsubscribe", tags=["unsubscribe"], responses=ERRORS)
 
 
 @router.post("/{token}")
