@@ -1,0 +1,72 @@
+"""Every endpoint against every kind of caller: no token, a bad token, another owner, the owner, an
+admin, and for CRM endpoints a bad and a replayed webhook signature."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+from pydantic import SecretStr
+
+from db.owners import add_owner
+from tests.crm_fixtures import add_account
+from tests.test_api import api_client
+
+SECRET = "whsec-matrix"
+CALLERS = ["none", "bad", "other", "owner", "admin"]
+
+
+def signed(body: bytes, stamp: int | None = None, secret: str = SECRET) -> dict:
+    stamp = stamp or int(time.time())
+    digest = hmac.new(secret.encode(), str(stamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Dormant-Timestamp": str(stamp), "X-Dormant-Signature": f"sha256={digest}",
+            "Content-Type": "application/json"}
+
+
+async def test_access_matrix(client, pool, settings, prefix):
+    owner_email = f"{prefix}-owner@test.dormant"
+    account_id = f"{prefix}-matrix"
+    await add_account(pool, account_id, owner_email=owner_email)
+    async with pool.acquire() as conn:
+        tokens = {"owner": await add_owner(conn, owner_email), "other": await add_owner(conn, f"{prefix}-o@test.dormant"),
+                  "admin": await add_owner(conn, f"{prefix}-a@test.dormant", admin=True), "bad": "dmt_not-a-token"}
+    headers = {name: ({"Authorization": f"Bearer {token}"}) for name, token in tokens.items()}
+    headers["none"] = {}
+    decision = {"action": "approve", "draft_version": 1}
+    expected = {  # (method, path, json body): statuses for none, bad, other, owner, admin
+        ("GET", "/v1/queue", None): [401, 401, 200, 200, 200],
+        ("GET", f"/v1/accounts/{account_id}", None): [401, 401, 403, 200, 200],
+        ("POST", f"/v1/accounts/{account_id}/decision", json.dumps(decision)): [401, 401, 403, 409, 409],
+        ("GET", "/v1/reports/funnel", None): [401, 401, 200, 200, 200],
+        ("POST", "/v1/events", json.dumps({"account_id": account_id, "type": "activity"})): [401, 401, 401, 401, 200],
+        ("POST", "/v1/accounts/bulk-approve", json.dumps({"items": [{"account_id": account_id, "draft_version": 1}]})):
+            [401, 401, 200, 200, 200],
+    }
+    matrix_settings = settings.model_copy(update={"webhook_secret": SecretStr(SECRET)})
+    async with api_client(matrix_settings) as http:
+        for (method, path, body), statuses in expected.items():
+            for caller, status in zip(CALLERS, statuses):
+                extra = {"Content-Type": "application/json"} if body else {}
+                response = await http.request(method, path, content=body, headers={**headers[caller], **extra})
+                assert response.status_code == status, f"{method} {path} as {caller}: {response.status_code}"
+        bulk = await http.post("/v1/accounts/bulk-approve", headers=headers["other"],
+                               json={"items": [{"account_id": account_id, "draft_version": 1}]})
+        assert bulk.json()[0]["status"] in (403, 404)  # never approved for someone else
+
+        event = json.dumps({"account_id": account_id, "type": "reply"}).encode()
+        assert (await http.post("/v1/events", content=event, headers=signed(event))).status_code == 200
+        forged = signed(event, secret="not-the-secret")
+        assert (await http.post("/v1/events", content=event, headers=forged)).status_code == 401
+        replayed = signed(event, stamp=int(time.time()) - 600)
+        assert (await http.post("/v1/events", content=event, headers=replayed)).status_code == 401
+        tampered = signed(event)
+        assert (await http.post("/v1/events", content=event.replace(b"reply", b"opt_out"),
+                                headers=tampered)).status_code == 401
+        trigger = json.dumps({"account_id": account_id}).encode()
+        assert (await http.post("/v1/triggers/dormant", content=trigger,
+                                headers=signed(trigger, secret="nope"))).status_code == 401
+        started = await http.post("/v1/triggers/dormant", content=trigger, headers=signed(trigger))
+        assert started.status_code == 200
+    await client.get_workflow_handle(f"dormant-account-{account_id}").terminate("test done")
