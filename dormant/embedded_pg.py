@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,20 @@ class EmbeddedPostgres:
             log_path=self.log_path, user=user,
         )
         wait_for_port("127.0.0.1", self.port, proc=self.proc, log_path=self.log_path, timeout=30)
+        self._wait_until_accepting(bin_dir)
         self._ensure_database(bin_dir, user)
+
+    def _wait_until_accepting(self, bin_dir: Path, timeout: float = 60.0) -> None:
+        """The port opens before recovery ends ("the database system is starting up"): wait for pg_isready."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = subprocess.run([str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                                    "postgres", "-d", "postgres"], capture_output=True)
+            if ready.returncode == 0:
+                return
+            if time.monotonic() > deadline or (self.proc and self.proc.poll() is not None):
+                raise RuntimeError(f"PostgreSQL on :{self.port} is not accepting connections; see {self.log_path}")
+            time.sleep(0.2)
 
     def _ensure_database(self, bin_dir: Path, user: str | None) -> None:
         exists = subprocess.run(
