@@ -7,13 +7,12 @@ CRM store here, at send time, never carried in workflow inputs.
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from db.outbox import store_message
+from activities.smtp_sender import send_email
+from db.outbox import claim_message, set_status, store_message
 from reactivation.delivery_models import (
     DeliveryRequest, DeliveryResult, OutgoingMessage, idempotency_key, message_id_for,
 )
@@ -44,8 +43,40 @@ class DeliveryActivities:
                 raise ApplicationError(f"account {request.account_id!r} has no {request.channel} address",
                                        type="NoAddress", non_retryable=True)
             message = self._compose(request, to_address)
-            message_id, new = await store_message(conn, message, self.settings.delivery)
-        return DeliveryResult(message_id=message_id, newly_sent=new, to_address=to_address)
+            if self.settings.delivery == "outbox" or request.channel != "email":
+                message_id, new = await store_message(conn, message, self.settings.delivery)
+                return DeliveryResult(message_id=message_id, newly_sent=new, to_address=to_address)
+            previous = await claim_message(conn, message, "smtp")
+        return await self._send_smtp(message, previous)
+
+    async def _send_smtp(self, message, previous: str) -> DeliveryResult:
+        """Exactly once within what SMTP allows (SMTP has no idempotency key):
+
+        - "sent": the message went out before; never again.
+        - "sending": a previous attempt crashed after claiming and maybe after the server accepted it.
+          We choose at-most-once: mark it "uncertain" for ops and do not send again, because a duplicate
+          to a dormant customer costs more than a rare lost first email (the follow-up still threads on
+          the same deterministic Message-ID).
+        - "new"/"retry": send; on a failure before acceptance, mark "retry" so the next attempt sends.
+        """
+        result = DeliveryResult(message_id=message.message_id, newly_sent=False, to_address=message.to_address)
+        if previous == "sent":
+            return result
+        if previous == "sending":
+            async with self.pool.acquire() as conn:
+                await set_status(conn, message.idempotency_key, "uncertain")
+            activity.logger.warning("delivery %s outcome unknown after a crash; not resending",
+                                    message.idempotency_key)
+            return result
+        try:
+            await send_email(self.settings, message)
+        except Exception as err:
+            async with self.pool.acquire() as conn:
+                await set_status(conn, message.idempotency_key, "retry")
+            raise ApplicationError(f"SMTP send failed: {type(err).__name__}: {err}"[:300], type="SMTPUnavailable") from err
+        async with self.pool.acquire() as conn:
+            await set_status(conn, message.idempotency_key, "sent")
+        return result.model_copy(update={"newly_sent": True})
 
     def _compose(self, request: DeliveryRequest, to_address: str) -> OutgoingMessage:
         key = idempotency_key(request.workflow_id, request.episode, request.kind)
@@ -73,7 +104,3 @@ class DeliveryActivities:
             workflow_id=request.workflow_id, kind=request.kind, channel=request.channel, to_address=to_address,
             from_address=from_address, subject=subject, body=body, headers=headers,
         )
-
-
-def host_of(url: str) -> str:
-    return urlparse(url).hostname or "localhost"

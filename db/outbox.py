@@ -36,3 +36,31 @@ async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str
         limit, account_id,
     )
     return [dict(r) for r in rows]
+
+
+async def claim_message(conn: asyncpg.Connection, message: OutgoingMessage, delivery: str) -> str:
+    """Claim the right to send `message` once; return the state of its idempotency key before this call:
+    "new" (claimed now), "retry" (a previous attempt failed before the provider accepted it; claimed now),
+    "sending" (a previous attempt may have reached the provider: its outcome is unknown), or "sent"."""
+    row = await conn.fetchrow(
+        """INSERT INTO outbox (idempotency_key, message_id, account_id, workflow_id, kind, channel, to_address,
+                               from_address, subject, body, headers, delivery, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sending')
+           ON CONFLICT (idempotency_key) DO NOTHING RETURNING message_id""",
+        message.idempotency_key, message.message_id, message.account_id, message.workflow_id, message.kind,
+        message.channel, message.to_address, message.from_address, message.subject, message.body,
+        message.headers, delivery,
+    )
+    if row is not None:
+        return "new"
+    async with conn.transaction():
+        previous = await conn.fetchval("SELECT status FROM outbox WHERE idempotency_key = $1 FOR UPDATE",
+                                       message.idempotency_key)
+        if previous == "retry":
+            await conn.execute("UPDATE outbox SET status = 'sending' WHERE idempotency_key = $1",
+                               message.idempotency_key)
+    return previous
+
+
+async def set_status(conn: asyncpg.Connection, idempotency_key: str, status: str) -> None:
+    await conn.execute("UPDATE outbox SET status = $2 WHERE idempotency_key = $1", idempotency_key, status)

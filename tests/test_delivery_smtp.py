@@ -1,0 +1,79 @@
+"""SMTP delivery against a real SMTP server (aiosmtpd): headers, threading, recipients, exactly once,
+and SMTP down then up (retried by Temporal, delivered once)."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+from email import policy
+
+from aiosmtpd.controller import Controller
+
+from dormant.processes import free_port
+from reactivation.models import Decision
+from tests.crm_fixtures import add_account
+from tests.lifecycle_helpers import OWNER, running_worker, start_account, wait_for_stage
+from workflows.dormant_account import DormantAccountWorkflow
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+
+def smtp_settings(settings, port: int):
+    return settings.model_copy(update={"delivery": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port})
+
+
+async def test_smtp_first_email_and_threaded_follow_up(client, pool, settings, prefix):
+    account_id = f"{prefix}-smtp"
+    await add_account(pool, account_id, contact_email=f"{prefix}@example.com")
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        active = smtp_settings(settings, controller.port)
+        async with running_worker(client, pool, active):
+            handle = await start_account(client, active, account_id)
+            await wait_for_stage(handle, "awaiting_review")
+            await handle.execute_update(DormantAccountWorkflow.decide,
+                                        Decision(action="approve", draft_version=1, decided_by=OWNER))
+            await handle.result()
+    finally:
+        controller.stop()
+    assert [rcpt for rcpt, _ in sink.messages] == [[f"{prefix}@example.com"]] * 2
+    first, follow = (m for _, m in sink.messages)
+    assert follow["In-Reply-To"] == first["Message-ID"] and follow["References"] == first["Message-ID"]
+    assert follow["Subject"] == f"Re: {first['Subject']}"
+    assert first["List-Unsubscribe"].startswith("<http") and first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/v1/unsubscribe/" in first.get_content()
+    statuses = [r["status"] for r in await pool.fetch("SELECT status FROM outbox WHERE account_id = $1", account_id)]
+    assert statuses == ["sent", "sent"]
+
+
+async def test_smtp_down_then_up_is_delivered_once(client, pool, settings, prefix):
+    account_id = f"{prefix}-down"
+    await add_account(pool, account_id, contact_email=f"{prefix}@example.com")
+    port = free_port()
+    sink = Sink()
+    active = smtp_settings(settings, port).model_copy(update={"follow_up_after": settings.outcome_window * 10})
+    async with running_worker(client, pool, active):
+        handle = await start_account(client, active, account_id)
+        await wait_for_stage(handle, "awaiting_review")
+        await handle.execute_update(DormantAccountWorkflow.decide,
+                                    Decision(action="approve", draft_version=1, decided_by=OWNER))
+        await asyncio.sleep(3)  # the first attempts fail: nothing listens yet
+        assert await pool.fetchval("SELECT status FROM outbox WHERE account_id = $1", account_id) == "retry"
+        controller = Controller(sink, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            await wait_for_stage(handle, "sent", timeout=30)
+        finally:
+            await handle.terminate("test done")
+            controller.stop()
+    assert len(sink.messages) == 1
