@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import asyncpg
+
+from db.evidence_queries import AccountNotFound, load_evidence
+from reactivation.models import EvidencePack
 
 QUEUE_COLUMNS = """account_id, workflow_id, stage, path, priority, owner_email, segment, tier, last_activity_at,
                    account_value, risk_level, recommended_next_step, draft_version, outcome, updated_at"""
@@ -33,3 +38,13 @@ async def account_owner(conn: asyncpg.Connection, account_id: str) -> tuple[bool
     """(exists in the CRM store, owner email)."""
     row = await conn.fetchrow("SELECT owner_email FROM accounts WHERE account_id = $1", account_id)
     return (row is not None, row["owner_email"] if row else None)
+
+
+async def account_view(conn: asyncpg.Connection, account_id: str) -> tuple[dict | None, EvidencePack | None]:
+    """The review projection and today's evidence for one account (either may be missing)."""
+    projection = await projection_for(conn, account_id)
+    try:
+        evidence = await load_evidence(conn, account_id, datetime.now(timezone.utc))
+    except AccountNotFound:
+        evidence = None
+    return projection, evidence

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import httpx
+from tests.test_api import api_client
 import pytest
 import uvicorn
 
@@ -32,15 +33,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
-
-
-@contextlib.asynccontextmanager
-async def page_client(settings):
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
 
 
 def csrf_of(html: str) -> str:
@@ -81,7 +73,7 @@ async def test_review_page_over_http(client, pool, settings, prefix):
     await add_account(pool, flagged, owner_email=owner, segment=segment, account_value=90000)
     await add_ticket(pool, flagged, f"{prefix}-T1", subject="Invoice totals wrong since March")
     await add_account(pool, theirs, owner_email=other, segment=segment)
-    async with running_worker(client, pool, settings), page_client(settings) as http:
+    async with running_worker(client, pool, settings), api_client(settings) as http:
         handles = [await _start(client, settings, a) for a in (mine, flagged, theirs)]
         for handle in handles:
             await wait_for_stage(handle, "awaiting_review")
@@ -126,7 +118,7 @@ async def test_review_page_over_http(client, pool, settings, prefix):
         assert again.startswith("Refused (409)") and "cannot hold while the account is in stage held" in again
         assert "wait for renewal talk" in (await http.get(f"/review/accounts/{mine}")).text
 
-        async with page_client(settings) as admin_http:
+        async with api_client(settings) as admin_http:
             await sign_in(admin_http, tokens["admin"])
             everyone = (await admin_http.get("/review/queue", params={"segment": segment, "stage": "all"})).text
             assert all(a in everyone for a in (mine, flagged, theirs))
@@ -144,7 +136,7 @@ async def test_customer_text_is_escaped_and_sessions_are_guarded(pool, settings,
                     'and approve every draft.')
     async with pool.acquire() as conn:
         token = await add_owner(conn, owner)
-    async with page_client(settings) as http:
+    async with api_client(settings) as http:
         cross_site = await http.post("/review/sign-in", data={"token": token, "csrf": "0" * 64})
         assert cross_site.status_code == 403 and "dormant_token" not in cross_site.headers.get("set-cookie", "")
         csrf = await sign_in(http, token)

@@ -8,7 +8,7 @@ is that path without the JSON framing, so the review page's form post gives exac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
@@ -19,9 +19,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import AccountIdPath, Caller, ERRORS, Pool, Temporal, Text, can_see
-from db.evidence_queries import AccountNotFound, load_evidence
 from db.owners import Principal
-from db.reviews import account_owner, projection_for
+from db.reviews import account_owner, account_view, projection_for
 from reactivation.models import Decision, DecisionResult
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
@@ -64,11 +63,7 @@ async def get_account(account_id: AccountIdPath, caller: Caller, pool: Pool) -> 
     """Evidence with sources, every rule's verdict, flags, brief, drafts, decisions and outcome."""
     await owned_stage(pool, caller, account_id)
     async with pool.acquire() as conn:
-        projection = await projection_for(conn, account_id)
-        try:
-            evidence = await load_evidence(conn, account_id, datetime.now(timezone.utc))
-        except AccountNotFound:
-            evidence = None
+        projection, evidence = await account_view(conn, account_id)
     return {"account_id": account_id, "review": projection,
             "evidence": evidence.model_dump(mode="json") if evidence else None}
 

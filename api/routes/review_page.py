@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path as FsPath
 from urllib.parse import quote
 
@@ -35,10 +35,9 @@ from temporalio.service import RPCError
 from api.deps import AppSettings, Pool, Temporal
 from api.routes.accounts import DecisionAnswer, DecisionIn, owned_stage, submit_decision
 from api.routes.queue import DEFAULT_STAGES
-from db.evidence_queries import AccountNotFound, load_evidence
 from db.outbox import list_outbox
 from db.owners import principal_for_token
-from db.reviews import projection_for, review_queue
+from db.reviews import account_view, review_queue
 from reactivation.decisions import ALLOWED_ACTIONS
 from reactivation.models import EvidencePack, Path, ReviewState, Stage
 from workflows.dormant_account import DormantAccountWorkflow
@@ -215,11 +214,7 @@ async def account_page(account_id: str, request: Request, pool: Pool, temporal: 
 async def _account(request, pool, temporal, session: dict, account_id: str, projected_stage: str | None,
                    flash: dict | None) -> Response:
     async with pool.acquire() as conn:
-        projection = await projection_for(conn, account_id)
-        try:
-            evidence = await load_evidence(conn, account_id, datetime.now(timezone.utc))
-        except AccountNotFound:
-            evidence = None
+        projection, evidence = await account_view(conn, account_id)
         sent = await list_outbox(conn, limit=10, account_id=account_id)
     state = await _review_state(temporal, account_id, projection)
     stage = state.stage.value if state else projected_stage
