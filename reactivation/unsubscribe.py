@@ -19,6 +19,8 @@ def make_token(account_id: str, secret: str) -> str:
 
 def read_token(token: str, secret: str) -> str | None:
     """Return the account id if the token is authentic, else None."""
+    if not token.isascii():  # hmac.compare_digest refuses non-ASCII strings; such a token is never ours
+        return None
     body, _, sig = token.partition(".")
     if not body or not sig:
         return None

@@ -39,9 +39,10 @@ class QueueRow(BaseModel):
 async def get_queue(
     caller: Caller, pool: Pool,
     stage: Annotated[list[Stage] | None, Query(description="default: awaiting_review and held")] = None,
-    path: str | None = None, segment: str | None = None,
+    path: Annotated[str | None, Query(max_length=50, pattern=r"^[^\x00]*$")] = None,
+    segment: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     all_stages: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict]:
     """Owners see their own accounts; admins see every account."""
     stages = None if all_stages else ([s.value for s in stage] if stage else DEFAULT_STAGES)
