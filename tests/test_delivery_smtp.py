@@ -77,3 +77,36 @@ async def test_smtp_down_then_up_is_delivered_once(client, pool, settings, prefi
             await handle.terminate("test done")
             controller.stop()
     assert len(sink.messages) == 1
+
+
+async def test_a_send_interrupted_after_the_claim_is_not_repeated(client, pool, settings, prefix):
+    """A crash between the hand-off to SMTP and recording it leaves the key in `sending`: the retry
+    must not send a second message (at most once), and marks the message `uncertain` for ops."""
+    from reactivation.delivery_models import idempotency_key
+
+    account_id = f"{prefix}-crash"
+    await add_account(pool, account_id, contact_email=f"{prefix}@example.com")
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        active = smtp_settings(settings, controller.port).model_copy(
+            update={"follow_up_after": settings.outcome_window * 10})
+        async with running_worker(client, pool, active):
+            handle = await start_account(client, active, account_id)
+            state = await wait_for_stage(handle, "awaiting_review")
+            key = idempotency_key(handle.id, state.episode, "first")
+            # What the crashed attempt left behind: the claim, with no record of the outcome.
+            await pool.execute(
+                """INSERT INTO outbox (idempotency_key, message_id, account_id, workflow_id, kind, channel,
+                                       to_address, from_address, body, delivery, status)
+                   VALUES ($1, '<x@y>', $2, $3, 'first', 'email', 'a@example.com', 'b@example.com', 'x',
+                           'smtp', 'sending')""", key, account_id, handle.id)
+            await handle.execute_update(DormantAccountWorkflow.decide,
+                                        Decision(action="approve", draft_version=1, decided_by=OWNER))
+            await wait_for_stage(handle, "sent")
+            await handle.terminate("test done")
+    finally:
+        controller.stop()
+    assert sink.messages == []
+    assert await pool.fetchval("SELECT status FROM outbox WHERE idempotency_key = $1", key) == "uncertain"
