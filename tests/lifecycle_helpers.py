@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -37,7 +37,6 @@ async def wait_for_stage(handle: WorkflowHandle, *stages: str, timeout: float = 
     raise AssertionError(f"stage never became {stages}; last state: {state.stage if state else None}")
 
 
-SECOND = timedelta(seconds=1)
 OWNER = "owner@test.dormant"
 
 
@@ -49,7 +48,7 @@ async def start_account(client: Client, settings, account_id: str) -> WorkflowHa
     return client.get_workflow_handle_for(DormantAccountWorkflow.run, started.workflow_id)
 
 
-HISTORIES = __import__("pathlib").Path(__file__).parent / "histories"
+HISTORIES = Path(__file__).parent / "histories"
 
 
 async def keep_history(handle: WorkflowHandle, name: str) -> None:
@@ -65,3 +64,19 @@ async def keep_history(handle: WorkflowHandle, name: str) -> None:
     history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
     (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+async def approve(handle: WorkflowHandle, version: int = 1, **edits):
+    """The owner approves draft `version` through the Update (edits optional)."""
+    from reactivation.models import Decision
+
+    return await handle.execute_update(DormantAccountWorkflow.decide,
+                                       Decision(action="approve", draft_version=version, decided_by=OWNER, **edits))
+
+
+async def review_then_approve(client: Client, settings, account_id: str) -> WorkflowHandle:
+    """Start the account, wait until it awaits review, approve draft 1; return the handle."""
+    handle = await start_account(client, settings, account_id)
+    await wait_for_stage(handle, "awaiting_review")
+    await approve(handle)
+    return handle

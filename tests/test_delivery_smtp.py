@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from dormant.processes import free_port
 from reactivation.models import Decision
 from tests.crm_fixtures import add_account
-from tests.lifecycle_helpers import OWNER, running_worker, start_account, wait_for_stage
+from tests.lifecycle_helpers import OWNER, review_then_approve, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
 
 
@@ -39,10 +39,7 @@ async def test_smtp_first_email_and_threaded_follow_up(client, pool, settings, p
     try:
         active = smtp_settings(settings, controller.port)
         async with running_worker(client, pool, active):
-            handle = await start_account(client, active, account_id)
-            await wait_for_stage(handle, "awaiting_review")
-            await handle.execute_update(DormantAccountWorkflow.decide,
-                                        Decision(action="approve", draft_version=1, decided_by=OWNER))
+            handle = await review_then_approve(client, active, account_id)
             await handle.result()
     finally:
         controller.stop()
@@ -63,10 +60,7 @@ async def test_smtp_down_then_up_is_delivered_once(client, pool, settings, prefi
     sink = Sink()
     active = smtp_settings(settings, port).model_copy(update={"follow_up_after": settings.outcome_window * 10})
     async with running_worker(client, pool, active):
-        handle = await start_account(client, active, account_id)
-        await wait_for_stage(handle, "awaiting_review")
-        await handle.execute_update(DormantAccountWorkflow.decide,
-                                    Decision(action="approve", draft_version=1, decided_by=OWNER))
+        handle = await review_then_approve(client, active, account_id)
         await asyncio.sleep(3)  # the first attempts fail: nothing listens yet
         assert await pool.fetchval("SELECT status FROM outbox WHERE account_id = $1", account_id) == "retry"
         controller = Controller(sink, hostname="127.0.0.1", port=port)

@@ -3,12 +3,14 @@ standing approval, and bounded history lengths."""
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import date, datetime, timedelta, timezone
 
 from reactivation.models import CrmEvent, Decision, Outcome
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
-from tests.lifecycle_helpers import OWNER, keep_history, running_worker, start_account, wait_for_stage
+from tests.lifecycle_helpers import OWNER, keep_history, review_then_approve, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
 
 
@@ -27,7 +29,7 @@ async def test_reminder_then_escalation_but_never_auto_approval(client, pool, se
             events = await fetch_events(pool, account_id)
             if "escalated" in events:
                 break
-            await __import__("asyncio").sleep(0.2)
+            await asyncio.sleep(0.2)
         state = await handle.query(DormantAccountWorkflow.review_state)
         await handle.terminate("test done")
     assert events.count("reminder_sent") == 1 and events.count("escalated") == 1
@@ -47,7 +49,7 @@ async def test_signal_decision_and_refused_signal_is_recorded(client, pool, sett
             state = await handle.query(DormantAccountWorkflow.review_state)
             if state.notice:
                 break
-            await __import__("asyncio").sleep(0.2)
+            await asyncio.sleep(0.2)
         assert "not the owner" in state.notice
         await handle.signal(DormantAccountWorkflow.decide_signal,
                             Decision(action="close", draft_version=1, decided_by=OWNER, reason="bad fit"))
@@ -102,7 +104,7 @@ async def test_owner_change_reassigns(client, pool, settings, prefix):
             owner = await pool.fetchval("SELECT owner_email FROM review_projection WHERE account_id = $1", account_id)
             if owner == "new@test.dormant":
                 break
-            await __import__("asyncio").sleep(0.2)
+            await asyncio.sleep(0.2)
         assert owner == "new@test.dormant"
         refused = await handle.execute_update(DormantAccountWorkflow.decide, Decision(
             action="close", draft_version=1, decided_by="new@test.dormant", reason="not now"))
@@ -131,10 +133,7 @@ async def test_happy_path_history_is_bounded(client, pool, settings, prefix):
     account_id = f"{prefix}-bounded"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
-        handle = await start_account(client, settings, account_id)
-        await wait_for_stage(handle, "awaiting_review")
-        await handle.execute_update(DormantAccountWorkflow.decide,
-                                    Decision(action="approve", draft_version=1, decided_by=OWNER))
+        handle = await review_then_approve(client, settings, account_id)
         await handle.result()
         history = await handle.fetch_history()
     assert len(history.events) <= 80
@@ -144,10 +143,7 @@ async def test_standard_tier_without_response_becomes_an_owner_phone_task(client
     account_id = f"{prefix}-phone"
     await add_account(pool, account_id, tier="standard")
     async with running_worker(client, pool, settings):
-        handle = await start_account(client, settings, account_id)
-        await wait_for_stage(handle, "awaiting_review")
-        await handle.execute_update(DormantAccountWorkflow.decide,
-                                    Decision(action="approve", draft_version=1, decided_by=OWNER))
+        handle = await review_then_approve(client, settings, account_id)
         await wait_for_stage(handle, "owner_task", timeout=40)
         await handle.signal(DormantAccountWorkflow.crm_event,
                             CrmEvent(type="reply", at=datetime.now(timezone.utc), detail="call back Tuesday"))
@@ -172,7 +168,7 @@ async def test_redraft_keeps_every_version_and_makes_the_old_one_stale(client, p
             state = await handle.query(DormantAccountWorkflow.review_state)
             if len(state.drafts) == 2 and state.stage.value == "awaiting_review":
                 break
-            await __import__("asyncio").sleep(0.2)
+            await asyncio.sleep(0.2)
         try:
             await handle.execute_update(DormantAccountWorkflow.decide,
                                         Decision(action="approve", draft_version=1, decided_by=OWNER))
