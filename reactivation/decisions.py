@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from reactivation.guardrails import SMS_LIMIT
 from reactivation.models import Decision, ReviewState, Stage
 
 ALLOWED_ACTIONS: dict[Stage, frozenset[str]] = {
@@ -53,6 +54,6 @@ def refusal_for(state: ReviewState, decision: Decision, *, pending: bool) -> Ref
         body = decision.body if decision.body is not None else draft.body
         if channel != "call" and not body.strip():
             return Refusal("invalid", "body must not be empty")
-        if channel == "sms" and len(body) > 320:
-            return Refusal("invalid", f"an SMS body must fit in 320 characters (it has {len(body)})")
+        if channel == "sms" and len(body) > SMS_LIMIT:
+            return Refusal("invalid", f"an SMS body must fit in {SMS_LIMIT} characters (it has {len(body)})")
     return None

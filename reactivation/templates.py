@@ -7,9 +7,9 @@ available, non-expired promotional offer for the account's segment.
 
 from __future__ import annotations
 
+from reactivation.guardrails import SMS_LIMIT
 from reactivation.models import Assessment, EvidencePack, OfferFact, OutreachDraft, Path, ReviewBrief
 
-SMS_LIMIT = 320
 
 
 def _first_name(pack: EvidencePack) -> str:
