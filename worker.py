@@ -19,6 +19,7 @@ from activities.drafting import DraftingActivities
 from activities.evidence import EvidenceActivities
 from activities.ledger import LedgerActivities
 from activities.scan import ScanActivities
+from activities.send_time import plan_send_time
 from db.pool import create_pool
 from reactivation.settings import Settings, load_settings
 from workflows.client import connect_temporal
@@ -33,7 +34,7 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     queue = task_queue or settings.task_queue
     scan = ScanActivities(pool, client, settings)
     activities = [evidence.gather_evidence, ledger.record_step, delivery.deliver, scan.scan_dormant_page,
-                  drafting.prepare_template_draft]
+                  drafting.prepare_template_draft, plan_send_time]
     if not settings.llm_enabled:
         activities.append(drafting.prepare_draft)
     workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow, DormancyScanWorkflow],

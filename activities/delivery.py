@@ -2,7 +2,8 @@
 
 The idempotency key (workflow id, episode, kind) is deterministic, so an activity retried after a crash
 finds the message already stored and does not store or send it again. Contact details are read from the
-CRM store here, at send time, never carried in workflow inputs.
+CRM store here, at send time, never carried in workflow inputs. Every message is stored in the outbox
+table first (the sent-log); DORMANT_DELIVERY decides which channels then go out through a provider.
 """
 
 from __future__ import annotations
@@ -11,13 +12,21 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.sms_sender import send_sms
 from activities.smtp_sender import send_email
 from db.outbox import claim_message, set_status, store_message
+from db.suppression import suppress_address, suppression_of
 from reactivation.delivery_models import (
-    DeliveryRequest, DeliveryResult, OutgoingMessage, idempotency_key, message_id_for,
+    AddressRefused, DeliveryRequest, DeliveryResult, OutgoingMessage, idempotency_key, message_id_for,
 )
 from reactivation.settings import Settings
 from reactivation.unsubscribe import make_token
+
+# What to do when a previous attempt claimed the message and its outcome is unknown (a crash between the
+# provider call and the record). SMTP has no idempotency key: resending risks a duplicate to a customer
+# we are trying not to annoy, so email is at most once (marked `uncertain` for ops). The SMS provider
+# deduplicates on our Idempotency-Key, so resending the same request is safe and completes the send.
+RESEND_AFTER_CRASH = {"email": False, "sms": True}
 
 
 class DeliveryActivities:
@@ -27,6 +36,9 @@ class DeliveryActivities:
 
     def _domain(self) -> str:
         return self.settings.mail_from.rsplit("@", 1)[-1] or "dormant-outreach.local"
+
+    def _provider_sends(self, channel: str) -> bool:
+        return {"email": self.settings.sends_email, "sms": self.settings.sends_sms}.get(channel, False)
 
     @activity.defn(name="deliver")
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
@@ -43,39 +55,47 @@ class DeliveryActivities:
                 raise ApplicationError(f"account {request.account_id!r} has no {request.channel} address",
                                        type="NoAddress", non_retryable=True)
             message = self._compose(request, to_address)
-            if self.settings.delivery == "outbox" or request.channel != "email":
-                message_id, new = await store_message(conn, message, self.settings.delivery)
-                return DeliveryResult(message_id=message_id, newly_sent=new, to_address=to_address)
-            previous = await claim_message(conn, message, "smtp")
-        return await self._send_smtp(message, previous)
+            result = DeliveryResult(message_id=message.message_id, newly_sent=False, to_address=to_address)
+            suppressed = await suppression_of(conn, to_address)
+            if suppressed:
+                return result.model_copy(update={"suppressed_reason": suppressed})
+            if not self._provider_sends(request.channel):
+                message_id, new = await store_message(conn, message, "outbox")
+                return result.model_copy(update={"message_id": message_id, "newly_sent": new})
+            previous = await claim_message(conn, message, "smtp" if request.channel == "email" else "sms")
+        return await self._send_once(message, previous, result)
 
-    async def _send_smtp(self, message, previous: str) -> DeliveryResult:
-        """Exactly once within what SMTP allows (SMTP has no idempotency key):
-
-        - "sent": the message went out before; never again.
-        - "sending": a previous attempt crashed after claiming and maybe after the server accepted it.
-          We choose at-most-once: mark it "uncertain" for ops and do not send again, because a duplicate
-          to a dormant customer costs more than a rare lost first email (the follow-up still threads on
-          the same deterministic Message-ID).
-        - "new"/"retry": send; on a failure before acceptance, mark "retry" so the next attempt sends.
-        """
-        result = DeliveryResult(message_id=message.message_id, newly_sent=False, to_address=message.to_address)
-        if previous == "sent":
-            return result
-        if previous == "sending":
+    async def _send_once(self, message: OutgoingMessage, previous: str, result: DeliveryResult) -> DeliveryResult:
+        """Send only from a state this attempt claimed ("new", "retry"), or ("sending") where resending is
+        safe for the channel; "sent", "bounced" and "uncertain" are final."""
+        key = message.idempotency_key
+        if previous == "bounced":
+            return result.model_copy(update={"suppressed_reason": "bounce: refused by the provider"})
+        if previous == "sending" and not RESEND_AFTER_CRASH[message.channel]:
             async with self.pool.acquire() as conn:
-                await set_status(conn, message.idempotency_key, "uncertain")
-            activity.logger.warning("delivery %s outcome unknown after a crash; not resending",
-                                    message.idempotency_key)
+                await set_status(conn, key, "uncertain", error="a previous attempt crashed mid-send; not resent")
+            activity.logger.warning("delivery %s outcome unknown after a crash; not resending", key)
+            return result
+        if previous not in ("new", "retry", "sending"):
             return result
         try:
-            await send_email(self.settings, message)
-        except Exception as err:
+            if message.channel == "sms":
+                provider_id = await send_sms(self.settings, message)
+            else:
+                provider_id = await send_email(self.settings, message)
+        except AddressRefused as refused:
             async with self.pool.acquire() as conn:
-                await set_status(conn, message.idempotency_key, "retry")
-            raise ApplicationError(f"SMTP send failed: {type(err).__name__}: {err}"[:300], type="SMTPUnavailable") from err
+                await suppress_address(conn, message.to_address, message.channel, "bounce", message.account_id,
+                                       str(refused))
+                await set_status(conn, key, "bounced", error=str(refused))
+            return result.model_copy(update={"suppressed_reason": f"bounce: {refused}"})
+        except Exception as err:
+            detail = f"{message.channel} send failed: {type(err).__name__}: {err}"[:300]
+            async with self.pool.acquire() as conn:
+                await set_status(conn, key, "retry", error=detail)
+            raise ApplicationError(detail, type="ProviderUnavailable") from err
         async with self.pool.acquire() as conn:
-            await set_status(conn, message.idempotency_key, "sent")
+            await set_status(conn, key, "sent", provider_id=provider_id[:200])
         return result.model_copy(update={"newly_sent": True})
 
     def _compose(self, request: DeliveryRequest, to_address: str) -> OutgoingMessage:
@@ -99,6 +119,8 @@ class DeliveryActivities:
                 headers["List-Unsubscribe"] = f"<{url}>"
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
                 body = f"{body}\n\n--\nTo stop these emails: {url}"
+        elif request.channel == "sms":
+            from_address = self.settings.sms_from or ""
         return OutgoingMessage(
             idempotency_key=key, message_id=message_id, account_id=request.account_id,
             workflow_id=request.workflow_id, kind=request.kind, channel=request.channel, to_address=to_address,

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from reactivation.delivery_models import OutgoingMessage
+from reactivation.delivery_models import AddressRefused, OutgoingMessage
 from reactivation.settings import Settings
 
 
@@ -21,11 +21,19 @@ def to_email(message: OutgoingMessage) -> EmailMessage:
     return email
 
 
-async def send_email(settings: Settings, message: OutgoingMessage) -> None:
-    """Hand the message to the SMTP server; raises on any failure before the server accepted it."""
-    await aiosmtplib.send(
-        to_email(message), hostname=settings.smtp_host, port=settings.smtp_port,
-        username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        start_tls=settings.smtp_starttls, timeout=30,
-    )
+async def send_email(settings: Settings, message: OutgoingMessage) -> str:
+    """Hand the message to the SMTP server; return its reply. A permanent (5xx) refusal of the recipient
+    raises AddressRefused (a synchronous hard bounce); any other failure raises as is, to be retried."""
+    try:
+        _, reply = await aiosmtplib.send(
+            to_email(message), hostname=settings.smtp_host, port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            start_tls=settings.smtp_starttls, timeout=30,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as err:
+        codes = [r.code for r in err.recipients]
+        if codes and all(code >= 500 for code in codes):
+            raise AddressRefused("; ".join(f"{r.code} {r.message}" for r in err.recipients)[:300]) from err
+        raise
+    return reply

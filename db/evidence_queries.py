@@ -12,6 +12,7 @@ from datetime import datetime
 
 import asyncpg
 
+from db.suppression import suppression_of
 from reactivation.models import (
     AccountFacts, EvidencePack, HistorySummary, NoteFact, OfferFact, OrderFact, TicketFact,
 )
@@ -78,9 +79,11 @@ async def load_evidence(conn: asyncpg.Connection, account_id: str, as_of: dateti
         account.segment, as_of.date(),
     )
     opted_out = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM crm_events WHERE account_id = $1 AND type IN ('opt_out', 'bounce') AND at > $2)",
+        "SELECT EXISTS (SELECT 1 FROM crm_events WHERE account_id = $1 AND type = 'opt_out' AND at > $2)",
         account_id, row["updated_at"],
     )
+    channel_address = {"email": account.contact_email, "sms": account.contact_phone}.get(account.preferred_channel)
+    suppressed = await suppression_of(conn, channel_address)
 
     return EvidencePack(
         account=account,
@@ -107,4 +110,5 @@ async def load_evidence(conn: asyncpg.Connection, account_id: str, as_of: dateti
                           description=excerpt(o["description"], 300), kind=o["kind"], promotional=o["promotional"],
                           valid_until=o["valid_until"]) for o in offer_rows],
         opted_out_event=bool(opted_out),
+        contact_suppressed=suppressed or "",
     )

@@ -31,7 +31,7 @@ async def store_message(conn: asyncpg.Connection, message: OutgoingMessage, deli
 async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str | None = None) -> list[dict]:
     rows = await conn.fetch(
         """SELECT idempotency_key, message_id, account_id, kind, channel, to_address, from_address, subject, body,
-                  headers, delivery, status, created_at
+                  headers, delivery, status, provider_id, error, created_at
            FROM outbox WHERE ($2::text IS NULL OR account_id = $2) ORDER BY created_at DESC LIMIT $1""",
         limit, account_id,
     )
@@ -62,5 +62,10 @@ async def claim_message(conn: asyncpg.Connection, message: OutgoingMessage, deli
     return previous
 
 
-async def set_status(conn: asyncpg.Connection, idempotency_key: str, status: str) -> None:
-    await conn.execute("UPDATE outbox SET status = $2 WHERE idempotency_key = $1", idempotency_key, status)
+async def set_status(conn: asyncpg.Connection, idempotency_key: str, status: str, *,
+                     provider_id: str | None = None, error: str | None = None) -> None:
+    """Record what happened to a claimed message; `sent` also stamps sent_at."""
+    await conn.execute(
+        """UPDATE outbox SET status = $2, provider_id = coalesce($3, provider_id), error = coalesce($4, error),
+                             sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
+           WHERE idempotency_key = $1""", idempotency_key, status, provider_id, error)

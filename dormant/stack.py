@@ -71,6 +71,12 @@ class DevStack:
     def log(self, message: str) -> None:
         print(f"[dormant dev] {message}", flush=True)
 
+    def __post_init__(self) -> None:
+        # The demo should show a send when you approve, at any hour: no business-hours window unless
+        # DORMANT_SEND_WINDOW is set explicitly.
+        if "DORMANT_SEND_WINDOW" not in os.environ:
+            self.settings = self.settings.model_copy(update={"send_window": "always"})
+
     def start(self) -> dict:
         from dormant.embedded_pg import EmbeddedPostgres
         from dormant.temporal_dev import TemporalDevServer
@@ -102,7 +108,7 @@ class DevStack:
 
         tokens = asyncio.run(self._prepare_data(dsn, temporal_address))
         env = {**os.environ, "DATABASE_URL": dsn, "TEMPORAL_ADDRESS": temporal_address,
-               "DORMANT_DATA_DIR": str(self.data_dir)}
+               "DORMANT_DATA_DIR": str(self.data_dir), "DORMANT_SEND_WINDOW": self.settings.send_window}
         self.log("starting worker")
         worker = spawn([sys.executable, "-m", "worker"], log_path=logs / "worker.log", env=env)
         self.procs.append(("worker", worker))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -55,3 +56,20 @@ def message_id_for(key: str, domain: str) -> str:
     """A deterministic RFC 5322 Message-ID: the same step always produces the same id."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<{digest}@{domain}>"
+
+
+class AddressRefused(Exception):
+    """The provider permanently refused the address (hard bounce, invalid or unsubscribed number): the
+    address is suppressed and the sequence ends. Anything else is retried."""
+
+
+class SendTimeRequest(BaseModel):
+    window: str  # "Mon-Fri 09:00-17:00"
+    timezone: str | None  # the customer's, from the CRM
+    default_timezone: str
+    earliest: datetime
+
+
+class SendPlan(BaseModel):
+    send_at: datetime
+    timezone: str

@@ -138,6 +138,7 @@ class EvidencePack(BaseModel):
     notes: list[NoteFact] = Field(default_factory=list)
     offers: list[OfferFact] = Field(default_factory=list)
     opted_out_event: bool = False  # an opt-out recorded after the last import
+    contact_suppressed: str = ""  # why the preferred channel's address is suppressed (a bounce), if it is
 
 
 # ---------------------------------------------------------------- policy results

@@ -62,6 +62,10 @@ def _consent(pack: EvidencePack) -> RuleVerdict:
     if status == "unknown":
         return RuleVerdict(rule="consent", verdict="suppress", sources=[pack.account_source],
                            reason="Consent is unknown (blank is never consent): no automated outreach.")
+    if pack.contact_suppressed:
+        return RuleVerdict(rule="consent", verdict="suppress", sources=[pack.account_source],
+                           reason=f"The customer's {pack.account.preferred_channel} address is suppressed "
+                                  f"({pack.contact_suppressed}): update it in the CRM first.")
     return RuleVerdict(rule="consent", verdict="pass", reason="Consent to contact is granted.",
                        sources=[pack.account_source])
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reactivation.durations import parse_duration
+from reactivation.send_window import parse_window, zone
+
+DELIVERY_MODES = ("outbox", "smtp", "sms")
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -68,19 +71,56 @@ class Settings(BaseSettings):
     default_timezone: str = Field("UTC", validation_alias=_env("DORMANT_DEFAULT_TIMEZONE"))
 
     # --- delivery ---
-    delivery: Literal["outbox", "smtp", "sms"] = Field("outbox", validation_alias=_env("DORMANT_DELIVERY"))
+    delivery: str = Field("outbox", validation_alias=_env("DORMANT_DELIVERY"))
+    delivery_timeout: Duration = Field(timedelta(seconds=60), validation_alias=_env("DORMANT_DELIVERY_TIMEOUT"))
+    send_window: str = Field("Mon-Fri 09:00-17:00", validation_alias=_env("DORMANT_SEND_WINDOW"))
     mail_from: str = Field("accounts@dormant-outreach.example", validation_alias=_env("DORMANT_MAIL_FROM"))
     smtp_host: str = Field("localhost", validation_alias=_env("DORMANT_SMTP_HOST"))
     smtp_port: int = Field(25, validation_alias=_env("DORMANT_SMTP_PORT"))
     smtp_username: str | None = Field(None, validation_alias=_env("DORMANT_SMTP_USERNAME"))
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("DORMANT_SMTP_PASSWORD"))
     smtp_starttls: bool = Field(False, validation_alias=_env("DORMANT_SMTP_STARTTLS"))
+    sms_base_url: str = Field("https://api.twilio.com", validation_alias=_env("DORMANT_SMS_BASE_URL"))
+    sms_account_sid: str | None = Field(None, validation_alias=_env("DORMANT_SMS_ACCOUNT_SID"))
+    sms_auth_token: SecretStr | None = Field(None, validation_alias=_env("DORMANT_SMS_AUTH_TOKEN"))
+    sms_from: str | None = Field(None, validation_alias=_env("DORMANT_SMS_FROM"))
 
     # --- security ---
     webhook_secret: SecretStr | None = Field(None, validation_alias=_env("DORMANT_WEBHOOK_SECRET"))
     unsubscribe_secret: SecretStr = Field(
         SecretStr("dev-only-unsubscribe-secret-change-me"), validation_alias=_env("DORMANT_UNSUBSCRIBE_SECRET")
     )
+
+    @field_validator("delivery")
+    @classmethod
+    def _delivery_modes(cls, value: str) -> str:
+        modes = [m.strip().lower() for m in value.split(",") if m.strip()] or ["outbox"]
+        unknown = sorted(set(modes) - set(DELIVERY_MODES))
+        if unknown:
+            raise ValueError(f"unknown delivery mode {', '.join(unknown)}: use outbox, smtp, sms or e.g. smtp,sms")
+        return ",".join(modes)
+
+    @field_validator("send_window")
+    @classmethod
+    def _valid_window(cls, value: str) -> str:
+        parse_window(value)  # raises with the setting's name and the reason
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        zone(None, value)  # raises naming DORMANT_DEFAULT_TIMEZONE
+        return value
+
+    @property
+    def sends_email(self) -> bool:
+        """Email goes out by SMTP; otherwise it is only stored in the outbox."""
+        return "smtp" in self.delivery.split(",")
+
+    @property
+    def sends_sms(self) -> bool:
+        """SMS goes out through the HTTP provider; otherwise it is only stored in the outbox."""
+        return "sms" in self.delivery.split(",")
 
     @property
     def llm_enabled(self) -> bool:

@@ -21,7 +21,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from reactivation.activity_models import DraftRequest, DraftResult, EvidenceRequest
     from reactivation.decisions import refusal_for
-    from reactivation.delivery_models import DeliveryRequest, DeliveryResult
+    from reactivation.delivery_models import DeliveryRequest, DeliveryResult, SendPlan, SendTimeRequest
     from reactivation.ledger_models import ProjectionView, StepRecord
     from reactivation.models import (
         Assessment, CrmEvent, Decision, DecisionRecord, DecisionResult, EvidencePack, Outcome, OutreachDraft,
@@ -44,6 +44,10 @@ DRAFT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coeffic
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                              maximum_interval=timedelta(minutes=5),
                              non_retryable_error_types=["NoAddress", "AccountNotFound"])
+
+# Versioned changes (workflow.patched): running histories replay on the old branch.
+SEND_WINDOW_PATCH = "send-window"  # wait for the customer's local business hours before each send
+BOUNCE_PATCH = "bounce-suppresses"  # a bounce after sending ends the episode as suppressed, not no_response
 
 RESPONSE_EVENTS = {"reply": Outcome.responded, "activity": Outcome.reactivated, "opt_out": Outcome.opted_out}
 OWNER_TASK_OUTCOMES = {"responded": Outcome.responded, "reactivated": Outcome.reactivated,
@@ -224,6 +228,10 @@ class DormantAccountWorkflow:
         if self._send_at is not None and self._send_at > workflow.now():
             if await self._wait(lambda: bool(self._events), self._send_at - workflow.now(), "send_at"):
                 raise _BackToReview(await self._event_stops_send(self._events.pop(0)))
+        if draft.channel != "call":
+            delay = await self._until_send_window("first message")
+            if delay and await self._wait(lambda: bool(self._events), delay, "send window"):
+                raise _BackToReview(await self._event_stops_send(self._events.pop(0)))
         before = self._state.assessment
         after = self._assess(await self._gather())
         if after.path in (Path.suppressed, Path.not_ready):
@@ -235,11 +243,19 @@ class DormantAccountWorkflow:
             return await self._owner_task("call the customer (their preferred channel)")
 
         first = await self._deliver("first", draft.subject, draft.body)
+        if first.suppressed_reason:
+            return await self._bounced(first.suppressed_reason, "first")
         await self._set_stage(Stage.sent, f"sent {first.message_id}")
         await self._record("sent", {"message_id": first.message_id, "channel": draft.channel})
         outcome = await self._await_response(self._input.timings.follow_up_after, "follow_up")
         if outcome is None and draft.follow_up_body.strip():
+            delay = await self._until_send_window("follow-up")
+            if delay:
+                outcome = await self._await_response(delay, "send window")
+        if outcome is None and draft.follow_up_body.strip():
             follow = await self._deliver("follow_up", draft.subject, draft.follow_up_body, first.message_id)
+            if follow.suppressed_reason:
+                return await self._bounced(follow.suppressed_reason, "follow_up")
             await self._set_stage(Stage.follow_up_sent, f"follow-up sent {follow.message_id}")
             await self._record("follow_up_sent", {"message_id": follow.message_id})
         if outcome is None:
@@ -258,6 +274,28 @@ class DormantAccountWorkflow:
             self._events.insert(0, event)  # the review loop closes or suppresses on it
         return f"A CRM event ({event.type}) arrived before the send window: nothing was sent."
 
+    async def _bounced(self, reason: str, kind: str) -> DormantAccountResult:
+        """The provider refused the address: it is suppressed, nothing more goes to it, the episode ends."""
+        return await self._finish(Outcome.suppressed, Stage.suppressed, "bounced", {"reason": reason, "message": kind})
+
+    async def _until_send_window(self, what: str) -> timedelta | None:
+        """How long until the customer's local send window opens; None when it is open (or there is none)."""
+        if not self._input.send_window or not workflow.patched(SEND_WINDOW_PATCH):
+            return None
+        account = self._pack.account if self._pack else None
+        plan = await workflow.execute_local_activity(
+            "plan_send_time",
+            SendTimeRequest(window=self._input.send_window, timezone=account.timezone if account else None,
+                            default_timezone=self._input.default_timezone, earliest=workflow.now()),
+            result_type=SendPlan, start_to_close_timeout=timedelta(seconds=10), retry_policy=DB_RETRY,
+            summary=f"send window for the {what}",
+        )
+        if plan.send_at <= workflow.now():
+            return None
+        await self._set_stage(self._state.stage, f"the {what} waits for the customer's business hours: "
+                                                 f"{plan.send_at:%Y-%m-%d %H:%M} UTC ({plan.timezone})")
+        return plan.send_at - workflow.now()
+
     async def _await_response(self, timeout: timedelta, summary: str) -> Outcome | None:
         while True:
             if not await self._wait(lambda: bool(self._events), timeout, summary):
@@ -266,6 +304,8 @@ class DormantAccountWorkflow:
             if event.type in RESPONSE_EVENTS:
                 return RESPONSE_EVENTS[event.type]
             if event.type == "bounce":
+                if workflow.patched(BOUNCE_PATCH):
+                    return Outcome.suppressed  # the address is suppressed (by the events API); stop here
                 await self._record("bounced", {"detail": event.detail})
                 return Outcome.no_response
             if event.type == "issue_opened":
@@ -287,8 +327,8 @@ class DormantAccountWorkflow:
 
     async def _finish_outcome(self, outcome: Outcome) -> DormantAccountResult:
         kind = {Outcome.responded: "responded", Outcome.reactivated: "reactivated",
-                Outcome.opted_out: "opted_out"}.get(outcome, "closed")
-        stage = Stage.suppressed if outcome == Outcome.opted_out else Stage.closed
+                Outcome.opted_out: "opted_out", Outcome.suppressed: "bounced"}.get(outcome, "closed")
+        stage = Stage.suppressed if outcome in (Outcome.opted_out, Outcome.suppressed) else Stage.closed
         return await self._finish(outcome, stage, kind, {"outcome": outcome.value})
 
     # ------------------------------------------------------------------ steps
@@ -350,10 +390,11 @@ class DormantAccountWorkflow:
                             episode=self._state.episode, kind=kind, channel=draft.channel, subject=subject,
                             body=body, path=self._state.path.value, owner_email=self._state.owner_email,
                             thread_message_id=thread),
-            result_type=DeliveryResult, start_to_close_timeout=timedelta(seconds=60),
+            result_type=DeliveryResult, start_to_close_timeout=self._input.timings.delivery_timeout,
             retry_policy=DELIVERY_RETRY, summary=f"deliver {kind} by {draft.channel}",
         )
-        self._state.sent_message_ids.append(result.message_id)
+        if not result.suppressed_reason:
+            self._state.sent_message_ids.append(result.message_id)
         return result
 
     async def _monitor(self, until: datetime) -> DormantAccountResult:

@@ -17,6 +17,7 @@ class LifecycleTimings(BaseModel):
     outcome_window: timedelta = timedelta(days=30)
     review_reminder_after: timedelta = timedelta(days=3)
     review_escalate_after: timedelta = timedelta(days=7)
+    delivery_timeout: timedelta = timedelta(seconds=60)  # one send attempt; Temporal retries after it
 
 
 class DormantAccountInput(BaseModel):
@@ -27,6 +28,8 @@ class DormantAccountInput(BaseModel):
     policy: PolicyConfig = PolicyConfig()  # the rules in force for this episode, recorded with each decision
     llm_task_queue: str | None = None  # drafting runs on its own rate-limited queue when set
     standing_approval: bool = False  # admin-configured auto-approval for marketing-led self-serve accounts
+    send_window: str = ""  # customer-local business hours, e.g. "Mon-Fri 09:00-17:00"; "" = any time
+    default_timezone: str = "UTC"  # for accounts whose CRM record has no timezone
     carried: ReviewState | None = None  # state carried across continue-as-new (monitor loops)
     seq: int = 0  # ledger sequence carried across continue-as-new
 

@@ -14,6 +14,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from reactivation.policy_config import load_policy
+from reactivation.send_window import parse_window
 from reactivation.settings import Settings
 from workflows.dormant_account import ACCOUNT_ID, STAGE, DormantAccountWorkflow
 from workflows.dormant_account_models import DormantAccountInput, LifecycleTimings, workflow_id_for
@@ -33,6 +34,7 @@ def timings_from(settings: Settings) -> LifecycleTimings:
         outcome_window=settings.outcome_window,
         review_reminder_after=settings.review_reminder_after,
         review_escalate_after=settings.review_escalate_after,
+        delivery_timeout=settings.delivery_timeout,
     )
 
 
@@ -45,6 +47,8 @@ async def start_reactivation(client: Client, settings: Settings, account_id: str
             DormantAccountInput(account_id=account_id, reason=reason, source=source, timings=timings_from(settings),
                                 policy=load_policy(settings.policy_file, settings.dormancy_days),
                                 standing_approval=settings.standing_approval,
+                                send_window="" if parse_window(settings.send_window) is None else settings.send_window,
+                                default_timezone=settings.default_timezone,
                                 llm_task_queue=settings.llm_task_queue if settings.llm_enabled else None),
             id=workflow_id,
             task_queue=task_queue or settings.task_queue,
