@@ -292,8 +292,9 @@ class DormantAccountWorkflow:
         )
         if plan.send_at <= workflow.now():
             return None
-        await self._set_stage(self._state.stage, f"the {what} waits for the customer's business hours: "
-                                                 f"{plan.send_at:%Y-%m-%d %H:%M} UTC ({plan.timezone})")
+        self._state.notice = (f"The {what} waits for the customer's business hours: "
+                              f"{plan.send_at:%Y-%m-%d %H:%M} UTC ({plan.timezone}).")
+        await self._set_stage(self._state.stage, self._state.notice)
         return plan.send_at - workflow.now()
 
     async def _await_response(self, timeout: timedelta, summary: str) -> Outcome | None:
