@@ -28,12 +28,18 @@ async def store_message(conn: asyncpg.Connection, message: OutgoingMessage, deli
     return existing, False
 
 
-async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str | None = None) -> list[dict]:
+async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str | None = None,
+                      owner_email: str | None = None) -> list[dict]:
+    """Newest first; `owner_email` limits the list to that owner's accounts (the review page's rule)."""
     rows = await conn.fetch(
-        """SELECT idempotency_key, message_id, account_id, kind, channel, to_address, from_address, subject, body,
-                  headers, delivery, status, provider_id, error, created_at
-           FROM outbox WHERE ($2::text IS NULL OR account_id = $2) ORDER BY created_at DESC LIMIT $1""",
-        limit, account_id,
+        """SELECT o.idempotency_key, o.message_id, o.account_id, o.kind, o.channel, o.to_address, o.from_address,
+                  o.subject, o.body, o.headers, o.delivery, o.status, o.provider_id, o.error, o.created_at
+           FROM outbox o
+           WHERE ($2::text IS NULL OR o.account_id = $2)
+             AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = o.account_id
+                                                 AND lower(a.owner_email) = $3))
+           ORDER BY o.created_at DESC LIMIT $1""",
+        limit, account_id, owner_email,
     )
     return [dict(r) for r in rows]
 

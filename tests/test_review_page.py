@@ -214,3 +214,28 @@ async def test_owner_approves_in_a_real_browser(client, pool, settings, prefix):
         await handles[low].terminate("test over")
     sent = await pool.fetch("SELECT subject FROM outbox WHERE account_id = $1 AND kind = 'first'", top)
     assert [r["subject"] for r in sent] == ["A browser-edited subject"]
+
+
+async def test_outbox_page_lists_the_owners_messages_only(pool, settings, prefix):
+    from db.outbox import store_message
+    from reactivation.delivery_models import OutgoingMessage
+
+    owner, other = f"{prefix}-owner@test.dormant", f"{prefix}-other@test.dormant"
+    async with pool.acquire() as conn:
+        token = await add_owner(conn, owner)
+        await add_owner(conn, other)
+    for account_id, owner_email in ((f"{prefix}-mine", owner), (f"{prefix}-theirs", other)):
+        await add_account(pool, account_id, owner_email=owner_email)
+        async with pool.acquire() as conn:
+            await store_message(conn, OutgoingMessage(
+                idempotency_key=f"{account_id}/e/first", message_id=f"<{account_id}@x>", account_id=account_id,
+                workflow_id=f"dormant-account-{account_id}", kind="first", channel="email",
+                to_address=f"{account_id}@example.com", from_address="a@b.c", subject=f"Hello <{account_id}>",
+                body="Body & more"), "outbox")
+    async with api_client(settings) as http:
+        assert (await http.get("/review/outbox")).headers["location"] == "/review"
+        await sign_in(http, token)
+        page = (await http.get("/review/outbox")).text
+    assert f"{prefix}-mine@example.com" in page and f"Hello &lt;{prefix}-mine&gt;" in page
+    assert f"{prefix}-theirs" not in page
+    assert "Body &amp; more" in page and "stored" in page

@@ -193,6 +193,18 @@ async def queue_page(request: Request, pool: Pool, settings: AppSettings,
                                          "stages": STAGES, "paths": PATHS})
 
 
+@router.get("/outbox")
+async def outbox_page(request: Request, pool: Pool, settings: AppSettings) -> Response:
+    """What was sent (or, in outbox mode, stored instead of sent), newest first: the owner's accounts only."""
+    session = await _session(request, pool, settings)
+    if session is None:
+        return _redirect("/review")
+    me = session["me"]
+    async with pool.acquire() as conn:
+        messages = await list_outbox(conn, limit=200, owner_email=None if me.is_admin else me.email.lower())
+    return _page(request, "outbox.html", {**session, "messages": messages, "delivery": settings.delivery})
+
+
 @router.get("/accounts/{account_id}")
 async def account_page(account_id: str, request: Request, pool: Pool, temporal: Temporal,
                        settings: AppSettings) -> Response:
