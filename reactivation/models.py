@@ -24,6 +24,7 @@ class Stage(StrEnum):
     sent = "sent"
     follow_up_sent = "follow_up_sent"
     owner_task = "owner_task"
+    holdout = "holdout"  # control group: no outreach, watched for a return over the outcome window
     closed = "closed"
 
 

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     )
     standing_approval: bool = Field(False, validation_alias=_env("DORMANT_STANDING_APPROVAL"))
     default_timezone: str = Field("UTC", validation_alias=_env("DORMANT_DEFAULT_TIMEZONE"))
+    holdout_share: float = Field(0.1, ge=0, le=0.5, validation_alias=_env("DORMANT_HOLDOUT_SHARE"))
+    holdout_salt: str = Field("holdout-2026", min_length=1, validation_alias=_env("DORMANT_HOLDOUT_SALT"))
 
     # --- delivery ---
     delivery: str = Field("outbox", validation_alias=_env("DORMANT_DELIVERY"))

@@ -72,7 +72,7 @@ def settings(temporal_address: str, migrated_db: str, tmp_path: Path):
         temporal_address=temporal_address, database_url=migrated_db, data_dir=tmp_path,
         task_queue=f"test-{uuid.uuid4().hex[:12]}", follow_up_after="3", outcome_window="4",
         review_reminder_after="60", review_escalate_after="120", openai_api_key=None,
-        send_window="always",
+        send_window="always", holdout_share=0,
     )
 
 

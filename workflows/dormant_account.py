@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Assessment, CrmEvent, Decision, DecisionRecord, DecisionResult, EvidencePack, Outcome, OutreachDraft,
         Path, ReviewState, Stage,
     )
+    from reactivation.holdout import assign_arm
     from reactivation.policy import assess
     from workflows.dormant_account_models import DormantAccountInput, DormantAccountResult
 
@@ -48,6 +49,7 @@ DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coef
 # Versioned changes (workflow.patched): running histories replay on the old branch.
 SEND_WINDOW_PATCH = "send-window"  # wait for the customer's local business hours before each send
 BOUNCE_PATCH = "bounce-suppresses"  # a bounce after sending ends the episode as suppressed, not no_response
+HOLDOUT_PATCH = "holdout"  # eligible accounts may be assigned to the control group
 
 RESPONSE_EVENTS = {"reply": Outcome.responded, "activity": Outcome.reactivated, "opt_out": Outcome.opted_out}
 OWNER_TASK_OUTCOMES = {"responded": Outcome.responded, "reactivated": Outcome.reactivated,
@@ -135,6 +137,8 @@ class DormantAccountWorkflow:
         if assessment.path == Path.monitor:
             return await self._monitor(datetime.combine(assessment.review_again_on, datetime.min.time(),
                                                         tzinfo=timezone.utc))
+        if assessment.path in (Path.account_led, Path.marketing_led) and await self._assigned_to_control():
+            return await self._control_group()
         await self._draft(guidance="")
         if self._standing_approval_applies(assessment):
             self._accept(Decision(action="approve", draft_version=self._state.current_draft.version,
@@ -143,6 +147,34 @@ class DormantAccountWorkflow:
             await self._set_stage(Stage.awaiting_review, "waiting for the owner's decision")
             await self._record("awaiting_review", with_state=True)
         return await self._review_loop()
+
+    async def _assigned_to_control(self) -> bool:
+        """Deterministic holdout: the same account and salt always land in the same arm, on any worker."""
+        share = self._input.holdout_share
+        if share <= 0 or not workflow.patched(HOLDOUT_PATCH):
+            return False
+        arm = assign_arm(self._input.account_id, self._input.holdout_salt, share)
+        if arm == "control":
+            await self._set_stage(Stage.holdout, "control group: no outreach, watching for a return")
+        await self._record("holdout_assigned", {"arm": arm, "share": share}, with_state=arm == "control")
+        return arm == "control"
+
+    async def _control_group(self) -> DormantAccountResult:
+        """No draft, no message: only watch whether the account comes back within the outcome window, so
+        the report can compare it with the accounts that got outreach."""
+        deadline = workflow.now() + self._input.timings.outcome_window
+        while workflow.now() < deadline:
+            if not await self._wait(lambda: bool(self._events), deadline - workflow.now(), "holdout window"):
+                break
+            event = self._events.pop(0)
+            if event.type in ("activity", "reply"):
+                return await self._finish(Outcome.reactivated, Stage.closed, "reactivated",
+                                          {"event": event.type, "arm": "control"})
+            if event.type == "opt_out":
+                return await self._finish(Outcome.opted_out, Stage.suppressed, "opted_out",
+                                          {"event": event.type, "arm": "control"})
+        return await self._finish(Outcome.no_response, Stage.closed, "closed",
+                                  {"reason": "holdout_window_ended", "arm": "control"})
 
     async def _review_loop(self) -> DormantAccountResult:
         timings = self._input.timings

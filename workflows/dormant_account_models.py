@@ -30,6 +30,8 @@ class DormantAccountInput(BaseModel):
     standing_approval: bool = False  # admin-configured auto-approval for marketing-led self-serve accounts
     send_window: str = ""  # customer-local business hours, e.g. "Mon-Fri 09:00-17:00"; "" = any time
     default_timezone: str = "UTC"  # for accounts whose CRM record has no timezone
+    holdout_share: float = 0.0  # share of eligible accounts assigned to the control group (no outreach)
+    holdout_salt: str = ""  # with the account id, decides the arm deterministically
     carried: ReviewState | None = None  # state carried across continue-as-new (monitor loops)
     seq: int = 0  # ledger sequence carried across continue-as-new
 

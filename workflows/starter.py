@@ -49,6 +49,7 @@ async def start_reactivation(client: Client, settings: Settings, account_id: str
                                 standing_approval=settings.standing_approval,
                                 send_window="" if parse_window(settings.send_window) is None else settings.send_window,
                                 default_timezone=settings.default_timezone,
+                                holdout_share=settings.holdout_share, holdout_salt=settings.holdout_salt,
                                 llm_task_queue=settings.llm_task_queue if settings.llm_enabled else None),
             id=workflow_id,
             task_queue=task_queue or settings.task_queue,
