@@ -89,6 +89,8 @@ class Settings(BaseSettings):
 
     # --- security ---
     webhook_secret: SecretStr | None = Field(None, validation_alias=_env("DORMANT_WEBHOOK_SECRET"))
+    payload_keys: SecretStr | None = Field(None, validation_alias=_env("DORMANT_PAYLOAD_KEYS"))
+    codec_cors_origins: str = Field("http://localhost:8233", validation_alias=_env("DORMANT_CODEC_CORS_ORIGINS"))
     unsubscribe_secret: SecretStr = Field(
         SecretStr("dev-only-unsubscribe-secret-change-me"), validation_alias=_env("DORMANT_UNSUBSCRIBE_SECRET")
     )
