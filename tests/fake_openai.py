@@ -43,6 +43,7 @@ def draft_json(subject: str = "Checking in on your bookings", body: str = "Hi Jo
 class FakeOpenAI:
     replies: list[tuple[int, dict, dict]] = field(default_factory=list)  # (status, headers, body)
     requests: list[dict] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)  # the Authorization header of each request
     port: int = field(default_factory=free_port)
 
     @property
@@ -58,6 +59,7 @@ class FakeOpenAI:
         @app.post("/v1/chat/completions")
         async def chat(request: Request):
             self.requests.append(await request.json())
+            self.authorizations.append(request.headers.get("authorization", ""))
             status, headers, body = self.replies.pop(0) if self.replies else (500, {}, {"error": {"message": "no reply"}})
             return JSONResponse(body, status_code=status, headers=headers)
 
