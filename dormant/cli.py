@@ -120,25 +120,50 @@ async def _schedule(settings: Settings, ensure, connect) -> bool:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the full measurement report; optionally write the charts and export the events as CSV."""
+    from datetime import date
+
     import asyncpg
 
-    from db.reports import drafting_cost, funnel_counts
+    from db.report_export import event_csv_lines
+    from db.report_scope import Scope, day_start
+    from db.report_text import render_text
+    from db.reports import full_report, report_charts
 
     dsn = _require_db(settings)
+    try:
+        since, until = (date.fromisoformat(v) if v else None for v in (args.since, args.until))
+    except ValueError as err:
+        sys.exit(f"--since/--until need ISO dates like 2024-03-01: {err}")
+    if since and until and until <= since:
+        sys.exit("--until must be a later date than --since")
+    scope = Scope(since=day_start(since), until=day_start(until), owner_email=args.owner)
 
-    async def run() -> tuple[dict, dict]:
+    async def export(conn: asyncpg.Connection) -> None:
+        out = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="", encoding="utf-8")
+        try:
+            async for line in event_csv_lines(conn, scope):
+                out.write(line)
+        finally:
+            if out is not sys.stdout:
+                out.close()
+
+    async def run() -> dict:
         conn = await asyncpg.connect(dsn)
         try:
-            return await funnel_counts(conn), await drafting_cost(conn)
+            if args.csv:
+                await export(conn)
+            return await full_report(conn, scope, args.by, args.period)
         finally:
             await conn.close()
 
-    counts, cost = asyncio.run(run())
-    print(f"{'event':<28}accounts")
-    for event, accounts in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"{event:<28}{accounts}")
-    print(f"\ndrafts: {cost['drafts']} ({cost['template_drafts']} template), tokens in/out "
-          f"{cost['prompt_tokens']}/{cost['completion_tokens']}, estimated cost ${cost['estimated_cost_usd']:.4f}")
+    report = asyncio.run(run())
+    funnel_chart, lift_chart = report_charts(report)
+    for target, svg in ((args.chart, funnel_chart), (args.lift_chart, lift_chart)):
+        if target:
+            Path(target).write_text(svg, encoding="utf-8")
+    if args.csv != "-":  # with the CSV on stdout, the report would corrupt it
+        print(render_text(report))
     return 0
 
 
@@ -187,8 +212,8 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
             await conn.close()
 
     for msg in asyncio.run(run()):
-        print(f"{msg['created_at']:%Y-%m-%d %H:%M} {msg['kind']:<9} {msg['channel']:<5} {msg['to_address']:<32} "
-              f"{msg['subject']}")
+        print(f"{msg['created_at']:%Y-%m-%d %H:%M} {msg['status']:<9} {msg['kind']:<9} {msg['channel']:<5} "
+              f"{msg['to_address']:<32} {msg['subject']}{'  (' + msg['error'] + ')' if msg['error'] else ''}")
     return 0
 
 
@@ -207,7 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
     scan = sub.add_parser("scan", help="start reactivations for dormant accounts (the scan is a workflow)")
     scan.add_argument("--schedule", action="store_true", help="install the daily 'dormant-scan' Schedule instead")
     scan.set_defaults(func=cmd_scan)
-    sub.add_parser("report", help="print the measurement funnel").set_defaults(func=cmd_report)
+    report = sub.add_parser("report", help="print the measurement report (funnel, coverage, pilot threshold, lift)",
+                            description="Print the measurement report. Dates are ISO days in UTC; --until is "
+                                        "excluded. --chart writes the funnel SVG, --lift-chart the holdout lift SVG.")
+    report.add_argument("--since", help="first day included, e.g. 2024-03-01")
+    report.add_argument("--until", help="first day excluded, e.g. 2024-04-01")
+    report.add_argument("--by", choices=["period", "owner", "segment", "path"], help="also show the funnel per group")
+    report.add_argument("--period", choices=["day", "week", "month"], default="month", help="period for --by period")
+    report.add_argument("--owner", type=str.lower, help="only this owner's events (default: everyone's)")
+    report.add_argument("--chart", metavar="FILE", help="write the funnel chart (SVG) to FILE")
+    report.add_argument("--lift-chart", metavar="FILE", help="write the holdout lift chart (SVG) to FILE")
+    report.add_argument("--csv", metavar="FILE",
+                        help="export the events as CSV to FILE ('-': stdout, and the report is not printed)")
+    report.set_defaults(func=cmd_report)
     owners = sub.add_parser("owners", help="manage owners and admins")
     owners_sub = owners.add_subparsers(dest="owners_command", required=True)
     add = owners_sub.add_parser("add", help="add an owner and print their API token once")

@@ -1,0 +1,63 @@
+"""The measurement ledger as CSV, streamed through a server-side cursor.
+
+The ledger grows by a dozen rows per account episode, so an export can be millions of rows: rows are
+fetched in batches from a cursor and written one line at a time, and neither the database client nor
+the HTTP response ever holds the whole export in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+from db.report_scope import SCOPED, Scope
+
+CSV_COLUMNS = ("event_id", "at", "type", "account_id", "workflow_id", "episode", "stage", "path", "owner_email",
+               "segment", "detail")
+BATCH_ROWS = 1000
+
+
+def csv_line(values) -> str:
+    """One RFC 4180 line (quoted where needed, CRLF-terminated)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()
+
+
+def _compact(detail) -> str:
+    """Compact JSON whether or not the connection decodes jsonb (the CLI's plain connection does not)."""
+    value = json.loads(detail) if isinstance(detail, str) else detail
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def _cells(row: asyncpg.Record) -> list:
+    return [row["at"].isoformat() if c == "at" else _compact(row[c]) if c == "detail" else row[c]
+            for c in CSV_COLUMNS]
+
+
+async def event_csv_lines(conn: asyncpg.Connection, scope: Scope) -> AsyncIterator[str]:
+    """Yield the header, then one line per event in time order. Opens its own transaction (a cursor
+    needs one; inside a caller's transaction this is a savepoint)."""
+    yield csv_line(CSV_COLUMNS)
+    query = f"WITH {SCOPED} SELECT {', '.join(CSV_COLUMNS)} FROM scoped ORDER BY at, event_id"
+    async with conn.transaction():
+        async for row in conn.cursor(query, *scope.args(), prefetch=BATCH_ROWS):
+            yield csv_line(_cells(row))
+
+
+async def event_csv_chunks(pool: asyncpg.Pool, scope: Scope, rows_per_chunk: int = 500) -> AsyncIterator[str]:
+    """For HTTP streaming: takes its own connection (the response outlives the route handler) and
+    joins lines into chunks, so a big export is not millions of tiny writes."""
+    async with pool.acquire() as conn:
+        chunk: list[str] = []
+        async for line in event_csv_lines(conn, scope):
+            chunk.append(line)
+            if len(chunk) >= rows_per_chunk:
+                yield "".join(chunk)
+                chunk = []
+        if chunk:
+            yield "".join(chunk)
