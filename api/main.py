@@ -9,7 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import accounts, bulk, events, health, queue, reports, review_page, triggers, unsubscribe
+from api.routes import (accounts, bulk, codec, events, health, queue, report_page, reports, review_page, triggers,
+                        unsubscribe)
 from reactivation.settings import Settings, load_settings
 
 MAX_BODY_BYTES = 1_000_000
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": problems}, status_code=422)
 
-    for module in (health, triggers, events, queue, accounts, bulk, reports, unsubscribe, review_page):
+    for module in (health, triggers, events, queue, accounts, bulk, reports, unsubscribe, review_page, report_page,
+                   codec):
         app.include_router(module.router)
     return app
 

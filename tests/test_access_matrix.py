@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from db.owners import add_owner
 from tests.crm_fixtures import add_account
 from tests.test_api import api_client
+from workflows.codec import generate_key_spec
 
 SECRET = "whsec-matrix"
 CALLERS = ["none", "bad", "other", "owner", "admin"]
@@ -40,11 +41,18 @@ async def test_access_matrix(client, pool, settings, prefix):
         ("GET", f"/v1/accounts/{account_id}", None): [401, 401, 403, 200, 200],
         ("POST", f"/v1/accounts/{account_id}/decision", json.dumps(decision)): [401, 401, 403, 409, 409],
         ("GET", "/v1/reports/funnel", None): [401, 401, 200, 200, 200],
+        ("GET", "/v1/reports/funnel.svg", None): [401, 401, 200, 200, 200],
+        ("GET", "/v1/reports/lift.svg", None): [401, 401, 200, 200, 200],
+        ("GET", "/v1/reports/events.csv", None): [401, 401, 200, 200, 200],
+        ("GET", "/v1/reports/funnel?since=not-a-date", None): [401, 401, 422, 422, 422],
+        ("POST", "/codec/decode", json.dumps({"payloads": []})): [401, 401, 403, 403, 200],
+        ("POST", "/codec/encode", json.dumps({"payloads": []})): [401, 401, 403, 403, 200],
         ("POST", "/v1/events", json.dumps({"account_id": account_id, "type": "activity"})): [401, 401, 401, 401, 200],
         ("POST", "/v1/accounts/bulk-approve", json.dumps({"items": [{"account_id": account_id, "draft_version": 1}]})):
             [401, 401, 200, 200, 200],
     }
-    matrix_settings = settings.model_copy(update={"webhook_secret": SecretStr(SECRET)})
+    matrix_settings = settings.model_copy(update={"webhook_secret": SecretStr(SECRET),
+                                                  "payload_keys": SecretStr(generate_key_spec("k1"))})
     async with api_client(matrix_settings) as http:
         for (method, path, body), statuses in expected.items():
             for caller, status in zip(CALLERS, statuses):
