@@ -189,6 +189,13 @@ def cmd_owners_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_new_key(args: argparse.Namespace, settings: Settings) -> int:
+    from workflows.codec import generate_key_spec
+
+    print(generate_key_spec())
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from db.migrate import migrate_dsn
 
@@ -252,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true")
     add.set_defaults(func=cmd_owners_add)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("new-key", help="print a new DORMANT_PAYLOAD_KEYS entry (key id and AES-256 key)").set_defaults(
+        func=cmd_new_key)
     outbox = sub.add_parser("outbox", help="list stored outgoing messages")
     outbox.add_argument("--limit", type=int, default=50)
     outbox.set_defaults(func=cmd_outbox)

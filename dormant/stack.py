@@ -86,8 +86,12 @@ class DevStack:
         temporal_port = _local_port(self.settings.temporal_address)
         if temporal_port is not None:
             self.log(f"starting Temporal dev server on :{temporal_port} (UI :{self.settings.temporal_ui_port})")
+            # With payload encryption on, the UI decodes through the API's codec endpoint (admins only).
+            codec = ["--ui-codec-endpoint", f"{self.settings.public_url.rstrip('/')}/codec"] \
+                if self.settings.payload_keys else []
             server = TemporalDevServer(db_file=self.data_dir / "temporal.db", port=temporal_port,
-                                       ui_port=self.settings.temporal_ui_port, log_path=logs / "temporal.log")
+                                       ui_port=self.settings.temporal_ui_port, log_path=logs / "temporal.log",
+                                       extra_args=codec)
             server.start()
             self.procs.append(("temporal", server))
             temporal_address = server.address

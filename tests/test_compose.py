@@ -162,3 +162,12 @@ def test_env_example_values_are_the_defaults():
             assert default is None, f"{key} has a default ({default!r}): list it uncommented"
         else:
             assert getattr(Settings(_env_file=None, **{key: value}), aliases[key]) == default, key
+
+
+def test_payload_encryption_is_on_in_compose(services, app_services):
+    """Compose refuses to start without a key, and the UI decodes through the API's codec endpoint."""
+    for name, service in app_services.items():
+        assert service["environment"]["DORMANT_PAYLOAD_KEYS"].startswith("${DORMANT_PAYLOAD_KEYS:?"), name
+    ui = services["temporal-ui"]["environment"]
+    assert interpolate(ui["TEMPORAL_CODEC_ENDPOINT"]) == "http://localhost:8000/codec"
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"

@@ -37,15 +37,15 @@ def readable(history_json: str) -> str:
     substring search of the JSON would find nothing even if a secret were there."""
     decoded: list[str] = [history_json]
 
-    def walk(node) -> None:
+    def walk(node, in_metadata: bool = False) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in ("data", "details") and isinstance(value, str):
+                if (in_metadata or key in ("data", "details")) and isinstance(value, str):
                     try:
                         decoded.append(base64.b64decode(value, validate=True).decode("utf-8", "replace"))
                     except ValueError:
                         pass
-                walk(value)
+                walk(value, key == "metadata")
         elif isinstance(node, list):
             for item in node:
                 walk(item)

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 ENV = "DORMANT_PAYLOAD_KEYS"
 ENCODING = b"binary/encrypted"
@@ -112,4 +112,6 @@ def data_converter_for(spec: str | None) -> DataConverter:
     """The project's pydantic converter, encrypting when a key spec is given."""
     if not spec:
         return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec.from_spec(spec))
+    # Failure messages and stack traces can quote customer data too: encode them like payloads.
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec.from_spec(spec),
+                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)

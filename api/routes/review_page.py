@@ -87,11 +87,12 @@ def _mac(settings, purpose: str, value: str) -> str:
 
 def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
     https = request.url.scheme == "https" or request.app.state.settings.public_url.startswith("https://")
-    response.set_cookie(name, value, max_age=max_age, path="/review", httponly=True, samesite="strict", secure=https)
+    # Path "/": the codec endpoint (/codec) also accepts an admin's review session, so Temporal UI can decode.
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=https)
 
 
 def _forget(response: Response, name: str) -> None:
-    response.delete_cookie(name, path="/review", httponly=True, samesite="strict")
+    response.delete_cookie(name, path="/", httponly=True, samesite="strict")
 
 
 def _redirect(url: str) -> RedirectResponse:
