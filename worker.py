@@ -11,6 +11,8 @@ import logging
 import signal
 from contextlib import AsyncExitStack
 
+import asyncpg
+
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -46,12 +48,29 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     return workers
 
 
+async def _retry_start(what: str, connect, timeout_s: float = 300.0):
+    """Wait for a dependency that is (re)starting instead of dying: a worker started while Temporal or
+    PostgreSQL restarts comes up when they do. Gives up, with the last error, after `timeout_s`."""
+    log = logging.getLogger("dormant.worker")
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    delay = 0.5
+    while True:
+        try:
+            return await connect()
+        except (OSError, RuntimeError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            if asyncio.get_running_loop().time() + delay > deadline:
+                raise SystemExit(f"{what} is not reachable after {timeout_s:.0f} s: {err}") from err
+            log.warning("waiting for %s: %s", what, err)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 async def run_worker(settings: Settings, dsn: str | None = None) -> None:
     dsn = dsn or settings.database_url
     if not dsn:
         raise SystemExit("DATABASE_URL is not set (`dormant dev` sets it for its embedded PostgreSQL)")
-    client = await connect_temporal(settings)
-    pool = await create_pool(dsn, max_size=settings.db_pool_size)
+    client = await _retry_start("Temporal", lambda: connect_temporal(settings))
+    pool = await _retry_start("PostgreSQL", lambda: create_pool(dsn, max_size=settings.db_pool_size))
     async with AsyncExitStack() as stack:
         stack.push_async_callback(pool.close)
         for worker in build_workers(client, pool, settings):

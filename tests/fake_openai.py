@@ -7,15 +7,14 @@ records every request so tests can check what was sent (e.g. that customer text 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from dormant.processes import free_port
+from tests.local_http import LocalHttpServer
 
 
 def completion(content: str, prompt_tokens: int = 900, completion_tokens: int = 250) -> dict:
@@ -40,7 +39,7 @@ def draft_json(subject: str = "Checking in on your bookings", body: str = "Hi Jo
 
 
 @dataclass
-class FakeOpenAI:
+class FakeOpenAI(LocalHttpServer):
     replies: list[tuple[int, dict, dict]] = field(default_factory=list)  # (status, headers, body)
     requests: list[dict] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)  # the Authorization header of each request
@@ -64,14 +63,3 @@ class FakeOpenAI:
             return JSONResponse(body, status_code=status, headers=headers)
 
         return app
-
-    async def __aenter__(self) -> "FakeOpenAI":
-        self.server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error"))
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            await asyncio.sleep(0.05)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.should_exit = True
-        await self.task

@@ -11,17 +11,17 @@ import asyncio
 import base64
 from dataclasses import dataclass, field
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from dormant.processes import free_port
+from tests.local_http import LocalHttpServer
 
 SID, TOKEN, FROM = "ACtest0001", "sms-token-test", "+15550001111"
 
 
 @dataclass
-class FakeSmsProvider:
+class FakeSmsProvider(LocalHttpServer):
     port: int = field(default_factory=free_port)
     messages: list[dict] = field(default_factory=list)  # messages created (what customers receive)
     requests: list[dict] = field(default_factory=list)  # every request, including retries and refusals
@@ -69,14 +69,6 @@ class FakeSmsProvider:
 
         return app
 
-    async def __aenter__(self) -> "FakeSmsProvider":
-        self.server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error"))
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            await asyncio.sleep(0.05)
-        return self
-
     async def __aexit__(self, *exc) -> None:
-        self.release.set()
-        self.server.should_exit = True
-        await self.task
+        self.release.set()  # a held request must not keep the server from stopping
+        await super().__aexit__(*exc)

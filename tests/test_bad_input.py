@@ -12,7 +12,6 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from tests.crm_fixtures import add_account, add_ticket
 from tests.lifecycle_helpers import approve, running_worker, start_account, wait_for_stage
-from workflows.dormant_account import DormantAccountWorkflow
 
 
 async def test_wrong_types_are_refused_and_the_workflow_carries_on(client, pool, settings, prefix):
