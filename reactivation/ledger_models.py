@@ -13,6 +13,7 @@ EVENT_TYPES = frozenset({
     "reviewed", "suppressed", "not_ready", "held", "approved", "sent", "follow_up_sent", "responded",
     "reactivated", "opted_out", "closed", "unresolved_issue_flagged", "draft_generated", "reminder_sent",
     "escalated", "monitoring", "send_stopped", "owner_task", "reassigned", "awaiting_review", "bounced",
+    "holdout_assigned",
 })
 
 

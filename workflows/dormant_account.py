@@ -50,6 +50,7 @@ DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coef
 SEND_WINDOW_PATCH = "send-window"  # wait for the customer's local business hours before each send
 BOUNCE_PATCH = "bounce-suppresses"  # a bounce after sending ends the episode as suppressed, not no_response
 HOLDOUT_PATCH = "holdout"  # eligible accounts may be assigned to the control group
+DECISION_BARRIER_PATCH = "decision-durable-first"  # a decision is committed before its effects are recorded
 
 RESPONSE_EVENTS = {"reply": Outcome.responded, "activity": Outcome.reactivated, "opt_out": Outcome.opted_out}
 OWNER_TASK_OUTCOMES = {"responded": Outcome.responded, "reactivated": Outcome.reactivated,
@@ -148,6 +149,19 @@ class DormantAccountWorkflow:
             await self._record("awaiting_review", with_state=True)
         return await self._review_loop()
 
+    async def _take_decision(self) -> Decision:
+        """The pending decision, once it is durable.
+
+        An Update becomes part of history only when the workflow task that accepted it completes, but local
+        activities (the ledger and the review projection) run before that. If the server lost the task
+        (a restart), the ledger would hold a decision the workflow never made and the owner's queue would
+        show the wrong stage. A 1 ms timer ends the task first, so what is recorded has happened.
+        """
+        decision, self._decision = self._decision, None
+        if workflow.patched(DECISION_BARRIER_PATCH):
+            await asyncio.sleep(0.001)
+        return decision
+
     async def _assigned_to_control(self) -> bool:
         """Deterministic holdout: the same account and salt always land in the same arm, on any worker."""
         share = self._input.holdout_share
@@ -193,7 +207,7 @@ class DormantAccountWorkflow:
             if self._events:
                 result = await self._on_event_before_send(self._events.pop(0))
             else:
-                decision, self._decision = self._decision, None
+                decision = await self._take_decision()
                 result = await self._on_decision(decision)
             if result is not None:
                 return result
@@ -351,7 +365,7 @@ class DormantAccountWorkflow:
         await self._record("owner_task", {"task": what}, with_state=True)
         await workflow.wait_condition(lambda: self._decision is not None or bool(self._events))
         if self._decision is not None:
-            decision, self._decision = self._decision, None
+            decision = await self._take_decision()
             outcome = OWNER_TASK_OUTCOMES.get((decision.reason or "").strip().lower(), Outcome.closed_by_owner)
             return await self._finish(outcome, Stage.closed, "closed", {"by": decision.decided_by,
                                                                         "reason": decision.reason})
@@ -436,7 +450,7 @@ class DormantAccountWorkflow:
         delay = max(timedelta(seconds=1), until - workflow.now())
         if await self._wait(lambda: bool(self._events) or self._decision is not None, delay, "monitor"):
             if self._decision is not None:
-                decision, self._decision = self._decision, None
+                decision = await self._take_decision()
                 return await self._finish(Outcome.closed_by_owner, Stage.closed, "closed",
                                           {"by": decision.decided_by, "reason": decision.reason})
             event = self._events.pop(0)
