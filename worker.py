@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 import asyncpg
 
@@ -29,6 +30,17 @@ from workflows.dormancy_scan import DormancyScanWorkflow
 from workflows.dormant_account import DormantAccountWorkflow
 
 
+SHUTDOWN_GRACE = timedelta(seconds=10)  # on SIGTERM, running activities get this long to finish
+
+
+def tuning(settings: Settings) -> dict:
+    """Worker concurrency and cache from settings (see the scale-out section of the README)."""
+    return dict(max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
+                max_concurrent_activities=settings.worker_activities,
+                max_concurrent_local_activities=settings.worker_local_activities,
+                max_cached_workflows=settings.sticky_cache_size, graceful_shutdown_timeout=SHUTDOWN_GRACE)
+
+
 def build_workers(client: Client, pool, settings: Settings, task_queue: str | None = None) -> list[Worker]:
     """The workers one process runs: the main queue, plus the LLM queue when drafting uses the LLM."""
     evidence, ledger = EvidenceActivities(pool), LedgerActivities(pool)
@@ -40,11 +52,13 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     if not settings.llm_enabled:
         activities.append(drafting.prepare_draft)
     workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow, DormancyScanWorkflow],
-                      activities=activities)]
+                      activities=activities, **tuning(settings),
+                      max_task_queue_activities_per_second=settings.activity_rate_per_s)]
     if settings.llm_enabled:
         # Its own queue with a server-side rate limit, shared by every worker polling it.
         workers.append(Worker(client, task_queue=settings.llm_task_queue, activities=[drafting.prepare_draft],
-                              max_task_queue_activities_per_second=settings.llm_rate_per_s))
+                              max_task_queue_activities_per_second=settings.llm_rate_per_s,
+                              graceful_shutdown_timeout=SHUTDOWN_GRACE))
     return workers
 
 

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     task_queue: str = Field("dormant-outreach", validation_alias=_env("DORMANT_TASK_QUEUE"))
     llm_task_queue: str = Field("dormant-outreach-llm", validation_alias=_env("DORMANT_LLM_TASK_QUEUE"))
     db_pool_size: int = Field(10, ge=1, validation_alias=_env("DORMANT_DB_POOL_SIZE"))
+    worker_workflow_tasks: int = Field(100, ge=1, validation_alias=_env("DORMANT_WORKER_WORKFLOW_TASKS"))
+    worker_activities: int = Field(100, ge=1, validation_alias=_env("DORMANT_WORKER_ACTIVITIES"))
+    worker_local_activities: int = Field(100, ge=1, validation_alias=_env("DORMANT_WORKER_LOCAL_ACTIVITIES"))
+    sticky_cache_size: int = Field(1000, ge=0, validation_alias=_env("DORMANT_STICKY_CACHE_SIZE"))
+    activity_rate_per_s: float | None = Field(None, gt=0, validation_alias=_env("DORMANT_ACTIVITY_RATE_PER_S"))
 
     # --- policy and lifecycle durations (seconds or ISO 8601) ---
     dormancy_days: int = Field(90, ge=1, validation_alias=_env("DORMANT_DORMANCY_DAYS"))
