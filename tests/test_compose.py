@@ -82,6 +82,7 @@ def test_app_services_run_the_contract_commands(services, app_services):
     assert services["api"]["command"] == ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
     scale = [s for s in app_services.values() if "scale" in s.get("profiles", [])]
     assert scale and all(s["command"] == ["python", "worker.py"] for s in scale)
+    assert all(int(interpolate(str(s["deploy"]["replicas"]))) >= 2 for s in scale), "the scale profile runs several"
     assert all("profiles" not in services[name] for name in ["worker", "api", "migrate"])
 
 
