@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -144,10 +145,14 @@ async def test_bulk_approval_of_marketing_led_drafts_records_each_decision(clien
         assert {r["status"] for r in refused.json()} == {403}
         answer = await http.post("/v1/accounts/bulk-approve", json={"items": items}, headers=bearer(tokens["owner"]))
         by_id = {r["account_id"]: r for r in answer.json()}
+        for _ in range(100):  # each decision is recorded once it is committed to its workflow's history
+            approvals = await pool.fetchval("SELECT count(*) FROM measurement_events WHERE type = 'approved' "
+                                            "AND account_id = ANY($1)", clean)
+            if approvals >= 3:
+                break
+            await asyncio.sleep(0.1)
         for handle in handles:
             await handle.terminate("test done")
     assert all(by_id[a]["status"] == 200 and by_id[a]["stage"] == "approved" for a in clean)
     assert by_id[strategic]["status"] == 409 and "marketing-led" in by_id[strategic]["detail"]
-    approvals = await pool.fetchval("SELECT count(*) FROM measurement_events WHERE type = 'approved' "
-                                    "AND account_id = ANY($1)", clean)
     assert approvals == 3
