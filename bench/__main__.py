@@ -1,0 +1,218 @@
+"""`python -m bench`: every performance figure of the product in one run, with its target.
+
+Starts its own Temporal dev server and PostgreSQL (or uses TEMPORAL_ADDRESS / DATABASE_URL), runs the
+measurements, writes bench/results/latest.json and prints a table (metric, value, target, pass/fail).
+`--quick` is the few-minutes version; bench/README.md says what each figure means and how it is taken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.stack import BenchStack, bench_stack, bench_settings
+
+RESULTS = Path(__file__).parent / "results"
+MEASUREMENTS = ("review", "lifecycle", "history", "bare", "memory", "scan", "import")
+
+# metric -> (comparison, target). Scan and import targets are for 1M / 100k rows: a smaller run is judged
+# on its linear extrapolation (keyset pages cost the same at any depth; the import is row-by-row work).
+TARGETS = {
+    "ratio_vs_bare": (">=", 0.8),
+    "approval_to_send_p99_ms": ("<", 300),
+    "happy_path_history_events": ("<=", 40),
+    "worker_rss_mb_10k_waiting": ("<", 500),
+    "scan_1m_select_s": ("<", 5),
+    "import_100k_s": ("<", 60),
+}
+FULL_SCALE = {"scan_1m_select_s": ("scan_rows", 1_000_000), "import_100k_s": ("import_accounts", 100_000)}
+TABLE = ["accounts_per_s_to_review", "accounts_per_s_lifecycle", "bare_accounts_per_s", "ratio_vs_bare",
+         "approval_to_send_p50_ms", "approval_to_send_p99_ms", "approval_to_send_idle_p50_ms",
+         "approval_to_send_idle_p99_ms", "happy_path_history_events", "happy_path_history_bytes",
+         "happy_path_with_follow_up_history_events", "worker_rss_mb_10k_waiting", "scan_1m_select_s",
+         "scan_1m_select_after_vacuum_s",
+         "import_100k_s"]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller run (200 accounts, 2,000 waiting, 100k scan rows, 10k imported)")
+    parser.add_argument("--accounts", type=int, help="accounts for review/lifecycle/bare (default 2,000; 200 quick)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="where to write the JSON")
+    parser.add_argument("--approve-via", choices=("update", "signal"), default="update",
+                        help="experiment: approve through decide_signal instead of the API's Update")
+    parser.add_argument("--show", type=Path, metavar="JSON", help="print the table of an earlier run and exit")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASUREMENTS)}")
+    args = parser.parse_args(argv)
+    args.only = [m.strip() for m in args.only.split(",")] if args.only else list(MEASUREMENTS)
+    unknown = sorted(set(args.only) - set(MEASUREMENTS))
+    if unknown:
+        parser.error(f"unknown measurement(s) {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}")
+    args.accounts = args.accounts or (200 if args.quick else 2_000)
+    args.rss_accounts = 2_000 if args.quick else 10_000
+    args.scan_rows = 100_000 if args.quick else 1_000_000
+    args.import_accounts = 10_000 if args.quick else 100_000
+    return args
+
+
+def machine() -> dict:
+    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal:")), 0) if Path("/proc/meminfo").exists() else 0
+    return {"cpu_count": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform(),
+            "memory_gb": round(mem_kb / 1024 / 1024, 1), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+async def run(args: argparse.Namespace, stack: BenchStack, result: dict) -> None:
+    from db.migrate import migrate_dsn
+    from db.pool import create_pool
+    from dormant.stack import wait_for_temporal
+    from workflows.client import connect_temporal
+
+    await migrate_dsn(stack.database_url)
+    await wait_for_temporal(stack.temporal_address)
+    settings = bench_settings(stack)
+    client = await connect_temporal(settings, address=stack.temporal_address)
+    worker_pool = await create_pool(stack.database_url, max_size=settings.db_pool_size)
+    result["worker_settings"] = {  # as the worker reads them from DORMANT_* (experiments: set them in the env)
+        k: getattr(settings, k) for k in ("db_pool_size", "worker_workflow_tasks", "worker_activities",
+                                          "worker_local_activities", "sticky_cache_size") if hasattr(settings, k)}
+    bench_pool = await create_pool(stack.database_url, max_size=3)  # polling never takes the worker's connections
+    errors: dict[str, str] = result.setdefault("errors", {})
+
+    async def step(name: str, coro_fn) -> None:
+        print(f"== {name}", flush=True)
+        started = time.perf_counter()
+        try:
+            result.update(await coro_fn())
+        except Exception as err:  # noqa: BLE001 - one failed measurement must not lose the others
+            traceback.print_exc()
+            errors[name] = f"{type(err).__name__}: {err}"
+        result.setdefault("step_seconds", {})[name] = round(time.perf_counter() - started, 1)
+
+    try:
+        from bench.lifecycle import measure_history, measure_review_and_lifecycle
+
+        if "review" in args.only or "lifecycle" in args.only:
+            await step("review+lifecycle" if "lifecycle" in args.only else "review",
+                       lambda: measure_review_and_lifecycle(client, worker_pool, bench_pool, settings, args.accounts,
+                                                            lifecycle="lifecycle" in args.only, cpu=stack.cpu,
+                                                            via=args.approve_via))
+        if "bare" in args.only:
+            from bench.bare import measure_bare
+
+            timer_s = (settings.follow_up_after + settings.outcome_window).total_seconds()
+            await step("bare", lambda: measure_bare(client, args.accounts, timer_s, settings, cpu=stack.cpu))
+        if "history" in args.only:
+            await step("history", lambda: measure_history(client, worker_pool, bench_pool, bench_settings(stack)))
+        if "memory" in args.only:
+            from bench.memory import measure_worker_rss
+
+            await step("memory", lambda: measure_worker_rss(client, bench_pool, bench_settings(stack),
+                                                            args.rss_accounts))
+        if "scan" in args.only:
+            from bench.scan import measure_scan
+
+            await step("scan", lambda: measure_scan(stack.database_url, args.scan_rows))
+        if "import" in args.only:
+            await step("import", lambda: measure_import(stack.database_url, args.import_accounts))
+    finally:
+        await worker_pool.close()
+        await bench_pool.close()
+
+
+async def measure_import(dsn: str, accounts: int) -> dict:
+    """bench/import_100k.py's own run (CSV writing untimed, import_directory timed, then a no-op re-import)."""
+    from bench.import_100k import run as import_run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"  import: writing CSVs for {accounts:,} accounts and importing them", flush=True)
+        out = await import_run(accounts, dsn, Path(tmp))
+    return {"import_100k_s": out["import_100k_s"], "import_accounts": accounts,
+            "import_reimport_noop_s": out["reimport_noop_s"], "import_summary": out["summary"]}
+
+
+def judge(result: dict) -> dict:
+    """Each target's value, the value judged (extrapolated to full scale when the run was smaller), pass/fail."""
+    checks = {}
+    for metric, (op, target) in TARGETS.items():
+        value = result.get(metric)
+        if value is None:
+            continue
+        judged, note = value, ""
+        if metric in FULL_SCALE:
+            key, full = FULL_SCALE[metric]
+            rows = result.get(key) or full
+            if rows < full:
+                judged, note = round(value * full / rows, 2), f"x{full / rows:g} est."
+        ok = {">=": judged >= target, "<": judged < target, "<=": judged <= target}[op]
+        checks[metric] = {"value": value, "judged": judged, "target": f"{op} {target}", "pass": ok, "note": note}
+    return checks
+
+
+def print_table(result: dict) -> None:
+    checks = result.get("checks", {})
+    rows = [("metric", "value", "target", "result")]
+    for metric in TABLE:
+        if metric not in result:
+            continue
+        check = checks.get(metric)
+        value = result[metric]
+        if check and check["note"]:
+            value = f"{value} ({check['judged']} {check['note']})"
+        rows.append((metric, str(value), check["target"] if check else "-",
+                     ("pass" if check["pass"] else "FAIL") if check else "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for i, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    for name, error in result.get("errors", {}).items():
+        print(f"ERROR in {name}: {error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.show:
+        print_table(json.loads(args.show.read_text()))
+        return 0
+    result: dict = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": args.quick,
+                    "n_accounts": args.accounts, "measurements": args.only, "machine": machine(),
+                    "note": "2-core machine shared with other engineers' test runs: figures are noisy; "
+                            "see machine.loadavg_at_start/_end"}
+    started = time.perf_counter()
+    with bench_stack() as stack:
+        result["servers"] = {"temporal": "own dev server (SQLite, WAL)" if stack.own_temporal else stack.temporal_address,
+                             "postgres": "own embedded PostgreSQL" if stack.own_postgres else "DATABASE_URL"}
+        print(f"bench: Temporal {stack.temporal_address}, PostgreSQL {stack.database_url}", flush=True)
+        asyncio.run(run(args, stack, result))
+    if "accounts_per_s_lifecycle" in result and result.get("bare_accounts_per_s"):
+        result["ratio_vs_bare"] = round(result["accounts_per_s_lifecycle"] / result["bare_accounts_per_s"], 3)
+        result["ratio_vs_bare_basis"] = "accounts/s from first approval (signal) to all closed (done), same N"
+    if "accounts_per_s_to_review" in result and result.get("bare_accounts_per_s_to_waiting"):
+        result["ratio_to_review_vs_bare"] = round(
+            result["accounts_per_s_to_review"] / result["bare_accounts_per_s_to_waiting"], 3)
+    result["targets"] = {m: f"{op} {t}" for m, (op, t) in TARGETS.items()}
+    result["checks"] = judge(result)
+    result["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    result["total_s"] = round(time.perf_counter() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=str))
+    print()
+    print_table(result)
+    print(f"\nwritten {args.out} ({result['total_s']} s)")
+    return 1 if result.get("errors") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
