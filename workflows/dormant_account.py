@@ -50,7 +50,7 @@ DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coef
 SEND_WINDOW_PATCH = "send-window"  # wait for the customer's local business hours before each send
 BOUNCE_PATCH = "bounce-suppresses"  # a bounce after sending ends the episode as suppressed, not no_response
 HOLDOUT_PATCH = "holdout"  # eligible accounts may be assigned to the control group
-DECISION_BARRIER_PATCH = "decision-durable-first"  # a decision is committed before its effects are recorded
+DECISION_PATCH = "decision-committed-first"  # a decision is in history before the ledger records it
 
 RESPONSE_EVENTS = {"reply": Outcome.responded, "activity": Outcome.reactivated, "opt_out": Outcome.opted_out}
 OWNER_TASK_OUTCOMES = {"responded": Outcome.responded, "reactivated": Outcome.reactivated,
@@ -76,6 +76,7 @@ class DormantAccountWorkflow:
         self._pack: EvidencePack | None = None
         self._approved: OutreachDraft | None = None
         self._send_at: datetime | None = None
+        self._deferred: list[tuple[str, dict, datetime]] = []  # approval records waiting for a commit point
 
     # ------------------------------------------------------------------ handlers
 
@@ -149,18 +150,32 @@ class DormantAccountWorkflow:
             await self._record("awaiting_review", with_state=True)
         return await self._review_loop()
 
-    async def _take_decision(self) -> Decision:
-        """The pending decision, once it is durable.
+    async def _take_decision(self, *, deferrable: bool = False) -> Decision:
+        """The pending decision, committed to history before anything records it.
 
         An Update becomes part of history only when the workflow task that accepted it completes, but local
-        activities (the ledger and the review projection) run before that. If the server lost the task
+        activities (the ledger and the review projection) run inside that task. If the server lost the task
         (a restart), the ledger would hold a decision the workflow never made and the owner's queue would
-        show the wrong stage. A 1 ms timer ends the task first, so what is recorded has happened.
+        show the wrong stage. So the task must end first: an approval's records wait for the send
+        sequence's first timer or activity (`deferrable`, no added latency); other decisions end the task
+        with a 1 ms timer.
         """
         decision, self._decision = self._decision, None
-        if workflow.patched(DECISION_BARRIER_PATCH):
+        if workflow.patched(DECISION_PATCH) and not (deferrable and decision.action == "approve"):
             await asyncio.sleep(0.001)
         return decision
+
+    async def _record_or_defer(self, kind: str, detail: dict, defer: bool) -> None:
+        if defer:
+            self._deferred.append((kind, detail, workflow.now()))
+        else:
+            await self._record(kind, detail, with_state=kind == "approved")
+
+    async def _flush_deferred(self) -> None:
+        """Record the approval once its workflow task has been committed (called after a timer or activity)."""
+        deferred, self._deferred = self._deferred, []
+        for kind, detail, at in deferred:
+            await self._record(kind, detail, with_state=kind == "approved", at=at)
 
     async def _assigned_to_control(self) -> bool:
         """Deterministic holdout: the same account and salt always land in the same arm, on any worker."""
@@ -207,7 +222,7 @@ class DormantAccountWorkflow:
             if self._events:
                 result = await self._on_event_before_send(self._events.pop(0))
             else:
-                decision = await self._take_decision()
+                decision = await self._take_decision(deferrable=True)
                 result = await self._on_decision(decision)
             if result is not None:
                 return result
@@ -215,7 +230,10 @@ class DormantAccountWorkflow:
     async def _on_decision(self, decision: Decision) -> DormantAccountResult | None:
         detail = {"by": decision.decided_by, "draft_version": decision.draft_version,
                   "policy_version": self._input.policy.version}
-        await self._record("reviewed", detail)
+        defer = decision.action == "approve" and workflow.patched(DECISION_PATCH)
+        if decision.action == "approve":
+            self._approved = self._with_edits(decision)
+        await self._record_or_defer("reviewed", detail, defer)
         if decision.action == "close":
             return await self._finish(Outcome.closed_by_owner, Stage.closed, "closed",
                                       {**detail, "reason": decision.reason})
@@ -231,14 +249,14 @@ class DormantAccountWorkflow:
             await self._set_stage(Stage.awaiting_review, "redrafted; waiting for the owner's decision")
             await self._record("awaiting_review", with_state=True)
             return None
-        self._approved = self._with_edits(decision)
         self._send_at = decision.send_at
         await self._set_stage(Stage.approved, f"approved by {decision.decided_by}")
-        await self._record("approved", {**detail, "edited": self._approved != self._state.current_draft},
-                           with_state=True)
+        await self._record_or_defer("approved", {**detail, "edited": self._approved != self._state.current_draft},
+                                    defer)
         try:
             return await self._send_sequence()
         except _BackToReview as back:
+            await self._flush_deferred()
             self._state.notice = str(back)
             await self._set_stage(Stage.awaiting_review, "send stopped; back to review")
             await self._record("send_stopped", {"reason": str(back)}, with_state=True)
@@ -272,14 +290,20 @@ class DormantAccountWorkflow:
     async def _send_sequence(self) -> DormantAccountResult:
         draft = self._approved
         if self._send_at is not None and self._send_at > workflow.now():
-            if await self._wait(lambda: bool(self._events), self._send_at - workflow.now(), "send_at"):
+            interrupted = await self._wait(lambda: bool(self._events), self._send_at - workflow.now(), "send_at")
+            await self._flush_deferred()
+            if interrupted:
                 raise _BackToReview(await self._event_stops_send(self._events.pop(0)))
         if draft.channel != "call":
             delay = await self._until_send_window("first message")
-            if delay and await self._wait(lambda: bool(self._events), delay, "send window"):
-                raise _BackToReview(await self._event_stops_send(self._events.pop(0)))
+            if delay:
+                interrupted = await self._wait(lambda: bool(self._events), delay, "send window")
+                await self._flush_deferred()
+                if interrupted:
+                    raise _BackToReview(await self._event_stops_send(self._events.pop(0)))
         before = self._state.assessment
         after = self._assess(await self._gather())
+        await self._flush_deferred()  # the gather activity committed the task that accepted the approval
         if after.path in (Path.suppressed, Path.not_ready):
             raise _BackToReview(f"At send time the account became {after.path.value}: nothing was sent.")
         if after.fingerprint() != before.fingerprint():
@@ -513,7 +537,8 @@ class DormantAccountWorkflow:
         workflow.upsert_search_attributes(pairs)
         workflow.set_current_details(f"**{stage.value}**: {details}")
 
-    async def _record(self, kind: str, detail: dict | None = None, *, with_state: bool = False) -> None:
+    async def _record(self, kind: str, detail: dict | None = None, *, with_state: bool = False,
+                      at: datetime | None = None) -> None:
         self._seq += 1
         info = workflow.info()
         account = self._pack.account if self._pack else None
@@ -531,7 +556,7 @@ class DormantAccountWorkflow:
         )
         step = StepRecord(
             event_id=f"{info.workflow_id}:{self._state.episode}:{self._seq}:{kind}", type=kind,
-            at=workflow.now(), account_id=self._input.account_id, workflow_id=info.workflow_id,
+            at=at or workflow.now(), account_id=self._input.account_id, workflow_id=info.workflow_id,
             episode=self._state.episode, stage=self._state.stage.value,
             path=self._state.path.value if self._state.path else None, owner_email=self._state.owner_email,
             segment=account.segment if account else None, detail=detail or {}, view=view,
