@@ -17,17 +17,19 @@ from activities.smtp_sender import send_email
 from db.outbox import claim_message, set_status, store_message
 from db.suppression import suppress_address, suppression_of
 from reactivation.delivery_models import (
-    AddressRefused, DeliveryRequest, DeliveryResult, OutgoingMessage, idempotency_key, message_id_for,
+    AddressRefused, DeliveryOutcomeUnknown, DeliveryRequest, DeliveryResult, OutgoingMessage, idempotency_key,
+    message_id_for,
 )
 from reactivation.settings import Settings
 from reactivation.unsubscribe import make_token
 
-# What to do when a previous attempt claimed the message and its outcome is unknown (a crash between the
-# provider call and the record). SMTP has no idempotency key: resending risks a duplicate to a customer
-# we are trying not to annoy, so email is at most once (marked `uncertain` for ops). The SMS provider
-# deduplicates on our Idempotency-Key, so resending the same request is safe and completes the send.
-RESEND_AFTER_CRASH = {"email": False, "sms": True}
-
+# What to do when a previous attempt claimed the message and did not record the outcome (a crash).
+# "sending": it never reached the point where the provider could have the message for email (the claim is
+# moved to "handing_off" just before SMTP DATA), so resending is safe. "handing_off": the SMTP server may
+# have accepted it; SMTP has no idempotency key, and a duplicate to a customer we are trying not to annoy
+# costs more than a rare lost email, so it becomes "uncertain" and is not resent (at most once). SMS: the
+# provider deduplicates on our Idempotency-Key, so resending the same request is always safe.
+UNCERTAIN_AFTER_CRASH = {"email": "handing_off", "sms": None}
 
 class DeliveryActivities:
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
@@ -66,14 +68,14 @@ class DeliveryActivities:
         return await self._send_once(message, previous, result)
 
     async def _send_once(self, message: OutgoingMessage, previous: str, result: DeliveryResult) -> DeliveryResult:
-        """Send only from a state this attempt claimed ("new", "retry"), or ("sending") where resending is
-        safe for the channel; "sent", "bounced" and "uncertain" are final."""
+        """Send only from a state this attempt claimed ("new", "retry") or one a crash left where resending
+        is safe ("sending"); "sent", "bounced" and "uncertain" are final."""
         key = message.idempotency_key
         if previous == "bounced":
             return result.model_copy(update={"suppressed_reason": "bounce: refused by the provider"})
-        if previous == "sending" and not RESEND_AFTER_CRASH[message.channel]:
+        if previous is not None and previous == UNCERTAIN_AFTER_CRASH[message.channel]:
             async with self.pool.acquire() as conn:
-                await set_status(conn, key, "uncertain", error="a previous attempt crashed mid-send; not resent")
+                await set_status(conn, key, "uncertain", error="a previous attempt crashed during SMTP DATA; not resent")
             activity.logger.warning("delivery %s outcome unknown after a crash; not resending", key)
             return result
         if previous not in ("new", "retry", "sending"):
@@ -82,13 +84,17 @@ class DeliveryActivities:
             if message.channel == "sms":
                 provider_id = await send_sms(self.settings, message)
             else:
-                provider_id = await send_email(self.settings, message)
+                provider_id = await send_email(self.settings, message, before_data=lambda: self._mark(key, "handing_off"))
         except AddressRefused as refused:
             async with self.pool.acquire() as conn:
                 await suppress_address(conn, message.to_address, message.channel, "bounce", message.account_id,
                                        str(refused))
                 await set_status(conn, key, "bounced", error=str(refused))
             return result.model_copy(update={"suppressed_reason": f"bounce: {refused}"})
+        except DeliveryOutcomeUnknown as unknown:
+            async with self.pool.acquire() as conn:
+                await set_status(conn, key, "uncertain", error=f"connection lost during SMTP DATA: {unknown}")
+            return result
         except Exception as err:
             detail = f"{message.channel} send failed: {type(err).__name__}: {err}"[:300]
             async with self.pool.acquire() as conn:
@@ -97,6 +103,10 @@ class DeliveryActivities:
         async with self.pool.acquire() as conn:
             await set_status(conn, key, "sent", provider_id=provider_id[:200])
         return result.model_copy(update={"newly_sent": True})
+
+    async def _mark(self, key: str, status: str) -> None:
+        async with self.pool.acquire() as conn:
+            await set_status(conn, key, status)
 
     def _compose(self, request: DeliveryRequest, to_address: str) -> OutgoingMessage:
         key = idempotency_key(request.workflow_id, request.episode, request.kind)

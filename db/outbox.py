@@ -47,7 +47,8 @@ async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str
 async def claim_message(conn: asyncpg.Connection, message: OutgoingMessage, delivery: str) -> str:
     """Claim the right to send `message` once; return the state of its idempotency key before this call:
     "new" (claimed now), "retry" (a previous attempt failed before the provider accepted it; claimed now),
-    "sending" (a previous attempt may have reached the provider: its outcome is unknown), or "sent"."""
+    "sending" (a previous attempt claimed it and did not record an outcome), "handing_off" (a previous
+    attempt was inside SMTP DATA: the server may have it), or a final state ("sent", "bounced", "uncertain")."""
     row = await conn.fetchrow(
         """INSERT INTO outbox (idempotency_key, message_id, account_id, workflow_id, kind, channel, to_address,
                                from_address, subject, body, headers, delivery, status)

@@ -63,6 +63,10 @@ class AddressRefused(Exception):
     address is suppressed and the sequence ends. Anything else is retried."""
 
 
+class DeliveryOutcomeUnknown(Exception):
+    """The connection broke while the provider may already have accepted the message: not resent."""
+
+
 class SendTimeRequest(BaseModel):
     window: str  # "Mon-Fri 09:00-17:00"
     timezone: str | None  # the customer's, from the CRM

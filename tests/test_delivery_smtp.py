@@ -7,6 +7,7 @@ import asyncio
 import email
 from email import policy
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from dormant.processes import free_port
@@ -73,9 +74,12 @@ async def test_smtp_down_then_up_is_delivered_once(client, pool, settings, prefi
     assert len(sink.messages) == 1
 
 
-async def test_a_send_interrupted_after_the_claim_is_not_repeated(client, pool, settings, prefix):
-    """A crash between the hand-off to SMTP and recording it leaves the key in `sending`: the retry
-    must not send a second message (at most once), and marks the message `uncertain` for ops."""
+@pytest.mark.parametrize("left_behind, sent, final", [("handing_off", 0, "uncertain"), ("sending", 1, "sent")])
+async def test_a_crashed_send_is_resent_only_if_smtp_data_never_started(client, pool, settings, prefix,
+                                                                       left_behind, sent, final):
+    """A crash leaves the claim `sending` (before SMTP DATA: the server cannot have the message, so the retry
+    sends it) or `handing_off` (inside DATA: it may have it, so the retry marks it `uncertain` and does not
+    send again: at most once)."""
     from reactivation.delivery_models import idempotency_key
 
     account_id = f"{prefix}-crash"
@@ -95,12 +99,12 @@ async def test_a_send_interrupted_after_the_claim_is_not_repeated(client, pool, 
                 """INSERT INTO outbox (idempotency_key, message_id, account_id, workflow_id, kind, channel,
                                        to_address, from_address, body, delivery, status)
                    VALUES ($1, '<x@y>', $2, $3, 'first', 'email', 'a@example.com', 'b@example.com', 'x',
-                           'smtp', 'sending')""", key, account_id, handle.id)
+                           'smtp', $4)""", key, account_id, handle.id, left_behind)
             await handle.execute_update(DormantAccountWorkflow.decide,
                                         Decision(action="approve", draft_version=1, decided_by=OWNER))
             await wait_for_stage(handle, "sent")
             await handle.terminate("test done")
     finally:
         controller.stop()
-    assert sink.messages == []
-    assert await pool.fetchval("SELECT status FROM outbox WHERE idempotency_key = $1", key) == "uncertain"
+    assert len(sink.messages) == sent
+    assert await pool.fetchval("SELECT status FROM outbox WHERE idempotency_key = $1", key) == final
