@@ -55,8 +55,9 @@ async def _outcomes(chaos: Chaos, problems: list[str]) -> Counter:
 
 async def _messages(chaos: Chaos, problems: list[str]) -> dict:
     """One first email per approved customer, at most one follow-up, in the same thread."""
-    status = {(r["account_id"], r["kind"]): r["status"]
-              for r in await chaos.pool.fetch("SELECT account_id, kind, status FROM outbox")}
+    rows = await chaos.pool.fetch("SELECT account_id, kind, status, error FROM outbox")
+    status = {(r["account_id"], r["kind"]): r["status"] for r in rows}
+    reasons = Counter((r["error"] or "").split(":")[0] for r in rows if r["status"] == "uncertain")
     sink = chaos.smtp.sink
     uncertain = sum(1 for s in status.values() if s == "uncertain")
     for index, account_id in enumerate(chaos.ids()):
@@ -77,4 +78,5 @@ async def _messages(chaos: Chaos, problems: list[str]) -> dict:
         if fate == "no_response" and not replies and status.get((account_id, "follow_up")) != "uncertain":
             problems.append(f"{account_id}: no follow-up although the customer never answered")
     return {"first_emails": sum(len(v) for v in sink.first.values()),
-            "follow_ups": sum(len(v) for v in sink.replies.values()), "uncertain_sends": uncertain}
+            "follow_ups": sum(len(v) for v in sink.replies.values()), "uncertain_sends": uncertain,
+            "uncertain_reasons": dict(reasons)}
