@@ -28,6 +28,7 @@ from reactivation.settings import Settings, load_settings
 from workflows.client import connect_temporal
 from workflows.dormancy_scan import DormancyScanWorkflow
 from workflows.dormant_account import DormantAccountWorkflow
+from workflows.legacy.dormant_account_v1 import DormantAccountWorkflowV1
 
 
 SHUTDOWN_GRACE = timedelta(seconds=10)  # on SIGTERM, running activities get this long to finish
@@ -47,11 +48,11 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     delivery, drafting = DeliveryActivities(pool, settings), DraftingActivities(settings)
     queue = task_queue or settings.task_queue
     scan = ScanActivities(pool, client, settings)
-    activities = [evidence.gather_evidence, ledger.record_step, delivery.deliver, scan.scan_dormant_page,
+    activities = [evidence.gather_evidence, ledger.record_step, ledger.record_steps, delivery.deliver, scan.scan_dormant_page,
                   drafting.prepare_template_draft, plan_send_time]
     if not settings.llm_enabled:
         activities.append(drafting.prepare_draft)
-    workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow, DormancyScanWorkflow],
+    workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow, DormantAccountWorkflowV1, DormancyScanWorkflow],
                       activities=activities, **tuning(settings),
                       max_task_queue_activities_per_second=settings.activity_rate_per_s)]
     if settings.llm_enabled:

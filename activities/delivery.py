@@ -8,19 +8,27 @@ table first (the sent-log); DORMANT_DELIVERY decides which channels then go out 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.sms_sender import send_sms
 from activities.smtp_sender import send_email
-from db.outbox import claim_message, set_status, store_message
-from db.suppression import suppress_address, suppression_of
+from db.outbox import claim_message, message_status, set_status, store_message
+from db.send_guard_queries import guard_facts, lock_account
+from db.suppression import suppress_address
 from reactivation.delivery_models import (
-    AddressRefused, DeliveryOutcomeUnknown, DeliveryRequest, DeliveryResult, OutgoingMessage, idempotency_key,
+    AddressRefused, DeliveryOutcomeUnknown, DeliveryRequest, InvalidMessage, DeliveryResult, OutgoingMessage, idempotency_key,
     message_id_for,
 )
+from reactivation.policy import assess
+from reactivation.send_guard import send_fingerprint, send_guard
+from reactivation.send_window import next_send_time, parse_window, zone
 from reactivation.settings import Settings
+from reactivation.plain_text import header_unsafe
+from reactivation.vocabulary import DeliveryStatus, GuardStop
 from reactivation.unsubscribe import make_token
 
 # What to do when a previous attempt claimed the message and did not record the outcome (a crash).
@@ -30,6 +38,10 @@ from reactivation.unsubscribe import make_token
 # costs more than a rare lost email, so it becomes "uncertain" and is not resent (at most once). SMS: the
 # provider deduplicates on our Idempotency-Key, so resending the same request is always safe.
 UNCERTAIN_AFTER_CRASH = {"email": "handing_off", "sms": None}
+# Outbox states in which no provider can have the message yet, so the guard may still stop it
+# (None: no row yet). "retry" and "sending" are a provider that was down or a crash before the hand-off.
+GUARDED_STATES = (None, "retry", "sending")
+WINDOW_SLACK = timedelta(minutes=1)  # a retry a few seconds past the window's start is inside it
 
 class DeliveryActivities:
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
@@ -44,40 +56,67 @@ class DeliveryActivities:
 
     @activity.defn(name="deliver")
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
-        async with self.pool.acquire() as conn:
-            contact = await conn.fetchrow(
-                "SELECT contact_email, contact_phone, contact_name FROM accounts WHERE account_id = $1",
-                request.account_id,
-            )
-            if contact is None:
+        """Claim the message and check the last-moment guard in one transaction, then hand it on."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            account = await lock_account(conn, request.account_id)
+            if account is None:
                 raise ApplicationError(f"account {request.account_id!r} vanished from the CRM store",
                                        type="AccountNotFound", non_retryable=True)
-            to_address = contact["contact_phone"] if request.channel == "sms" else contact["contact_email"]
+            to_address = account["contact_phone"] if request.channel == "sms" else account["contact_email"]
             if not to_address:
                 raise ApplicationError(f"account {request.account_id!r} has no {request.channel} address",
                                        type="NoAddress", non_retryable=True)
             message = self._compose(request, to_address)
             result = DeliveryResult(message_id=message.message_id, newly_sent=False, to_address=to_address)
-            suppressed = await suppression_of(conn, to_address)
-            if suppressed:
-                return result.model_copy(update={"suppressed_reason": suppressed})
+            prior = await message_status(conn, message.idempotency_key)
+            if prior in GUARDED_STATES:  # nothing can have reached the provider yet: judge it now
+                stop = await self._guard(conn, request, account, to_address)
+                if stop is not None:
+                    if prior is not None:
+                        await set_status(conn, message.idempotency_key, "cancelled", error=stop[1])
+                    return result.model_copy(update={"status": DeliveryStatus.blocked, "stop": stop[0],
+                                                     "reason": stop[1]})
             if not self._provider_sends(request.channel):
                 message_id, new = await store_message(conn, message, "outbox")
                 return result.model_copy(update={"message_id": message_id, "newly_sent": new})
             previous = await claim_message(conn, message, "smtp" if request.channel == "email" else "sms")
         return await self._send_once(message, previous, result)
 
+    async def _guard(self, conn, request: DeliveryRequest, account, address: str) -> tuple[GuardStop, str] | None:
+        now = datetime.now(timezone.utc)
+        window = parse_window(request.send_window)
+        window_open = True
+        if window is not None:
+            tz_name = await conn.fetchval("SELECT timezone FROM accounts WHERE account_id = $1", request.account_id)
+            window_open = next_send_time(now, window, zone(tz_name, request.default_timezone)) <= now + WINDOW_SLACK
+        policy = request.policy
+
+        def fingerprint_of(pack):
+            return send_fingerprint(assess(pack, now, policy)) if policy else None
+
+        facts = await guard_facts(conn, account, address=address, episode=request.episode,
+                                  approved_at=request.approved_at, window_open=window_open,
+                                  approved_fingerprint=request.fingerprint if policy else None,
+                                  fingerprint_of=fingerprint_of)
+        return send_guard(facts)
+
     async def _send_once(self, message: OutgoingMessage, previous: str, result: DeliveryResult) -> DeliveryResult:
         """Send only from a state this attempt claimed ("new", "retry") or one a crash left where resending
         is safe ("sending"); "sent", "bounced" and "uncertain" are final."""
         key = message.idempotency_key
         if previous == "bounced":
-            return result.model_copy(update={"suppressed_reason": "bounce: refused by the provider"})
+            return result.model_copy(update={"suppressed_reason": "bounce: refused by the provider",
+                                             "status": DeliveryStatus.bounced})
         if previous is not None and previous == UNCERTAIN_AFTER_CRASH[message.channel]:
             async with self.pool.acquire() as conn:
                 await set_status(conn, key, "uncertain", error="a previous attempt crashed during SMTP DATA; not resent")
             activity.logger.warning("delivery %s outcome unknown after a crash; not resending", key)
-            return result
+            return result.model_copy(update={"status": DeliveryStatus.uncertain})
+        if previous == "uncertain":
+            return result.model_copy(update={"status": DeliveryStatus.uncertain})
+        if previous == "cancelled":
+            return result.model_copy(update={"status": DeliveryStatus.blocked, "stop": GuardStop.episode_ended,
+                                             "reason": "This message was stopped earlier: nothing was sent."})
         if previous not in ("new", "retry", "sending"):
             return result
         try:
@@ -90,11 +129,17 @@ class DeliveryActivities:
                 await suppress_address(conn, message.to_address, message.channel, "bounce", message.account_id,
                                        str(refused))
                 await set_status(conn, key, "bounced", error=str(refused))
-            return result.model_copy(update={"suppressed_reason": f"bounce: {refused}"})
+            return result.model_copy(update={"suppressed_reason": f"bounce: {refused}",
+                                             "status": DeliveryStatus.bounced})
+        except InvalidMessage as invalid:  # no retry can fix it: fail for good, the owner sees why
+            async with self.pool.acquire() as conn:
+                await set_status(conn, key, "cancelled", error=str(invalid)[:300])
+            raise ApplicationError(f"the message cannot be sent as written: {invalid}"[:300], type="InvalidMessage",
+                                   non_retryable=True) from invalid
         except DeliveryOutcomeUnknown as unknown:
             async with self.pool.acquire() as conn:
                 await set_status(conn, key, "uncertain", error=f"connection lost during SMTP DATA: {unknown}")
-            return result
+            return result.model_copy(update={"status": DeliveryStatus.uncertain})
         except Exception as err:
             detail = f"{message.channel} send failed: {type(err).__name__}: {err}"[:300]
             async with self.pool.acquire() as conn:
@@ -109,7 +154,10 @@ class DeliveryActivities:
             await set_status(conn, key, status)
 
     def _compose(self, request: DeliveryRequest, to_address: str) -> OutgoingMessage:
-        key = idempotency_key(request.workflow_id, request.episode, request.kind)
+        if header_unsafe(request.subject):
+            raise ApplicationError("the subject contains a line break or control character; edit it and approve "
+                                   "again", type="InvalidMessage", non_retryable=True)
+        key = idempotency_key(request.workflow_id, request.episode, request.kind, request.attempt)
         message_id = message_id_for(key, self._domain())
         headers: dict[str, str] = {"Message-ID": message_id}
         subject = request.subject

@@ -17,3 +17,9 @@ class LedgerActivities:
     async def record_step(self, step: StepRecord) -> bool:
         async with self.pool.acquire() as conn:
             return await record_step(conn, step)
+
+    @activity.defn(name="record_steps")
+    async def record_steps(self, steps: list[StepRecord]) -> int:
+        """A batch of one workflow task's events, in one transaction; returns how many were new."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            return sum([await record_step(conn, step) for step in steps])

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
+from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, HTTPException, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from temporalio.client import Client
 
 from db.owners import Principal, principal_for_token
+from reactivation.plain_text import header_unsafe
 from reactivation.settings import Settings
 
 REPLAY_WINDOW_S = 300
@@ -109,3 +113,37 @@ ERRORS = {code: {"model": ErrorBody, "description": text} for code, text in {
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
 AccountIdField = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 AccountIdPath = Annotated[str, PathParam(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f/]+$")]
+
+
+def _one_line(value: Any) -> Any:
+    """Runs before the pattern, so the answer says why in words rather than quoting the pattern."""
+    if isinstance(value, str) and header_unsafe(value):
+        raise PydanticCustomError("one_line", "must be one line: no line breaks (CR, LF, U+2028) or control "
+                                              "characters")
+    return value
+
+
+def _with_timezone(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError("timezone_missing", "needs a timezone, e.g. 2026-12-03T09:00:00+01:00")
+    return value
+
+
+_ADDRESS_PART = r"[^@\s.\x00-\x1f\x7f-\x9f]+"  # no spaces, line breaks or control characters
+EMAIL_PATTERN = rf"^[^@\s\x00-\x1f\x7f-\x9f]+@{_ADDRESS_PART}(\.{_ADDRESS_PART})+$"
+
+
+def _email_shape(value: Any) -> Any:
+    """A basic shape check (local@domain.tld), before the pattern, so the answer says why in words."""
+    if isinstance(value, str) and not re.match(EMAIL_PATTERN, value):
+        raise PydanticCustomError("email_shape", "must be an email address like name@example.com")
+    return value
+
+
+# A header-bound line (an email subject): the schema says so, and the check names the reason in plain words.
+OneLineText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"), BeforeValidator(_one_line)]
+# A moment someone chose: without an offset "09:00" would mean the server's zone, not the owner's.
+ZonedDatetime = Annotated[datetime, AfterValidator(_with_timezone)]
+# Owners are stored and compared in lower case, so an address is lower-cased where it enters.
+EmailText = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), BeforeValidator(_email_shape),
+                      AfterValidator(str.lower)]

@@ -34,6 +34,13 @@ Progress = Callable[[str, int, int], None]
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
 
 
+# When an import changes a stored account's consent, remember when: an opted-out or suppressed account is
+# reopened only by a consent change after its last episode ended (reactivation/reentry.py). A new account
+# has no stored consent to change, so it keeps NULL.
+CONSENT_CHANGED = """, consent_changed_at = CASE WHEN cur.consent_status IS DISTINCT FROM EXCLUDED.consent_status
+                                         THEN now() ELSE cur.consent_changed_at END"""
+
+
 class ImportFailed(Exception):
     """The import was refused and nothing was stored; errors holds every problem found."""
 
@@ -163,7 +170,7 @@ async def _apply(conn: asyncpg.Connection, spec: FileSpec, rows: list[dict], pro
             progress(spec.name, start + len(batch), len(rows))
     kept = await _protect_account_facts(conn, temp) if spec.table == "accounts" else 0
     values = [c for c in columns if c not in spec.key]
-    touch = ", updated_at = now()" if spec.table == "accounts" else ""
+    touch = ", updated_at = now()" + CONSENT_CHANGED if spec.table == "accounts" else ""
     result = await conn.fetch(
         f"""INSERT INTO {spec.table} AS cur ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {temp}
             ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET

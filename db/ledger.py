@@ -29,8 +29,9 @@ async def record_step(conn: asyncpg.Connection, step: StepRecord) -> bool:
             """INSERT INTO review_projection AS p
                    (account_id, workflow_id, episode, stage, path, priority, owner_email, segment, tier,
                     last_activity_at, account_value, risk_level, recommended_next_step, draft_version, outcome,
-                    state, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, '{}'::jsonb), $17)
+                    state, updated_at, finished_at, reopen_after)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, '{}'::jsonb), $17,
+                       $18, $19)
                ON CONFLICT (account_id) DO UPDATE SET
                    workflow_id = EXCLUDED.workflow_id, episode = EXCLUDED.episode, stage = EXCLUDED.stage,
                    path = coalesce(EXCLUDED.path, p.path), priority = coalesce(EXCLUDED.priority, p.priority),
@@ -42,10 +43,13 @@ async def record_step(conn: asyncpg.Connection, step: StepRecord) -> bool:
                    recommended_next_step = EXCLUDED.recommended_next_step,
                    draft_version = EXCLUDED.draft_version, outcome = EXCLUDED.outcome,
                    state = coalesce($16::jsonb, p.state),
+                   finished_at = EXCLUDED.finished_at, reopen_after = EXCLUDED.reopen_after,
                    updated_at = EXCLUDED.updated_at
                WHERE p.updated_at <= EXCLUDED.updated_at""",
-            step.account_id, step.workflow_id, step.episode, step.stage, step.path, view.priority, step.owner_email,
+            step.account_id, step.workflow_id, step.episode, view.stage or step.stage, step.path, view.priority,
+            view.owner_email or step.owner_email,
             step.segment, view.tier, view.last_activity_at, view.account_value, view.risk_level,
-            view.recommended_next_step, view.draft_version, view.outcome, state, step.at,
+            view.recommended_next_step, view.draft_version, view.outcome, state, step.at, view.finished_at,
+            view.reopen_after,
         )
     return bool(inserted)

@@ -44,6 +44,11 @@ async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str
     return [dict(r) for r in rows]
 
 
+async def message_status(conn: asyncpg.Connection, idempotency_key: str) -> str | None:
+    """The message's outbox status, or None when no attempt has stored or claimed it yet."""
+    return await conn.fetchval("SELECT status FROM outbox WHERE idempotency_key = $1", idempotency_key)
+
+
 async def claim_message(conn: asyncpg.Connection, message: OutgoingMessage, delivery: str) -> str:
     """Claim the right to send `message` once; return the state of its idempotency key before this call:
     "new" (claimed now), "retry" (a previous attempt failed before the provider accepted it; claimed now),

@@ -1,4 +1,8 @@
-"""Queries behind the review queue and the account view, over the review projection."""
+"""Queries behind the review queue and the account view, over the review projection.
+
+Owner emails are compared case-insensitively: owners are stored in lower case, but a CRM export (and so
+the projection a workflow writes) may spell the same address `Alex.Morgan@...`.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ async def review_queue(conn: asyncpg.Connection, *, owner_email: str | None, sta
                        path: str | None, segment: str | None, limit: int, offset: int) -> list[dict]:
     rows = await conn.fetch(
         f"""SELECT {QUEUE_COLUMNS} FROM review_projection
-            WHERE ($1::text IS NULL OR owner_email = $1)
+            WHERE ($1::text IS NULL OR lower(owner_email) = lower($1))
               AND ($2::text[] IS NULL OR stage = ANY($2))
               AND ($3::text IS NULL OR path = $3)
               AND ($4::text IS NULL OR segment = $4)

@@ -111,7 +111,7 @@ def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
 
     result = asyncio.run(run_scan(settings, progress=progress))
     print(file=sys.stderr)
-    print(f"{result.seen} dormant accounts: {result.started} started, {result.already_open} already open")
+    print("\n".join([result.summary(), *result.skip_lines()]))
     return 0
 
 

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reactivation.models import Channel
+from reactivation.policy_config import PolicyConfig
+from reactivation.vocabulary import DeliveryStatus, GuardStop
 
 
 class DeliveryRequest(BaseModel):
@@ -25,13 +27,22 @@ class DeliveryRequest(BaseModel):
     path: str
     owner_email: str | None = None
     thread_message_id: str | None = None  # the first message's Message-ID, for the follow-up's threading
+    attempt: int = 1  # the episode's n-th approval: each approval is its own outbox message
+    approved_at: datetime | None = None  # the guard refuses if a stop event was received since
+    fingerprint: list[str] | None = None  # what the stop rules said at approval (None: no re-assessment)
+    policy: PolicyConfig | None = None  # the rules in force for the episode, to judge the account again
+    send_window: str = ""  # the customer's business hours; the guard refuses outside them
+    default_timezone: str = "UTC"
 
 
 class DeliveryResult(BaseModel):
     message_id: str
     newly_sent: bool
     to_address: str
-    suppressed_reason: str | None = None
+    suppressed_reason: str | None = None  # bounced (kept for the v1 workflow, which reads only this)
+    status: DeliveryStatus = DeliveryStatus.sent
+    stop: GuardStop | None = None  # why the last-moment guard stopped it (status blocked)
+    reason: str = ""
 
 
 class OutgoingMessage(BaseModel):
@@ -48,8 +59,9 @@ class OutgoingMessage(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
-def idempotency_key(workflow_id: str, episode: str, kind: str) -> str:
-    return f"{workflow_id}/{episode}/{kind}"
+def idempotency_key(workflow_id: str, episode: str, kind: str, attempt: int = 1) -> str:
+    """One key per message of an approval: a retry finds it, a later approval of the episode gets its own."""
+    return f"{workflow_id}/{episode}/{kind}" + (f"#{attempt}" if attempt > 1 else "")
 
 
 def message_id_for(key: str, domain: str) -> str:
@@ -61,6 +73,12 @@ def message_id_for(key: str, domain: str) -> str:
 class AddressRefused(Exception):
     """The provider permanently refused the address (hard bounce, invalid or unsubscribed number): the
     address is suppressed and the sequence ends. Anything else is retried."""
+
+
+class InvalidMessage(Exception):
+    """The message itself cannot be sent: a header value the email library refuses (a line break or a
+    control character in the subject or an address), or text that cannot be encoded. No retry can fix
+    it, so it is a permanent failure, raised before any connection to the provider is made."""
 
 
 class DeliveryOutcomeUnknown(Exception):

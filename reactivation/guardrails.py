@@ -1,6 +1,10 @@
 """Deterministic checks run on every draft, LLM-written or template, before an owner sees it.
 
 A violation is never passed silently: it is listed on the draft and shown prominently in review.
+Text that cannot be sent as is (a subject with a line break, a NUL in a body) is one of them, so the owner
+sees it before approving rather than the send failing afterwards. The content patterns run in linear time
+over at most SCAN_LIMIT characters of each field: a draft that long already breaks a length rule, and a
+megabyte of pasted text must come back as a violation, not hang the activity.
 """
 
 from __future__ import annotations
@@ -8,24 +12,27 @@ from __future__ import annotations
 import re
 
 from reactivation.models import Assessment, EvidencePack, OutreachDraft, Path
+from reactivation.plain_text import body_unsafe, header_unsafe
 
 SMS_LIMIT = 320
 EMAIL_BODY_LIMIT = 2000
 SUBJECT_LIMIT = 120
+SCAN_LIMIT = 10_000  # above every length limit, so longer text is flagged by a length rule anyway
 
 _URL = re.compile(r"https?://|www\.", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# The look-behind starts a match only where an address can start (linear, not quadratic, on long words).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
-_PLACEHOLDER = re.compile(r"\[[A-Z _]+\]|\{\{.*?\}\}|<[A-Z _]+>|\bTODO\b|\bXXX\b|lorem ipsum", re.I)
+_PLACEHOLDER = re.compile(r"\[[A-Z _]+\]|\{\{[^\n]{0,80}?\}\}|<[A-Z _]+>|\bTODO\b|\bXXX\b|lorem ipsum", re.I)
 _DISCOUNT = re.compile(r"\b\d{1,3}\s?%|\bdiscount\b|\bfree\b|\b% off\b", re.I)
 
 
 def check_draft(draft: OutreachDraft, pack: EvidencePack, assessment: Assessment,
                 allowed_addresses: frozenset[str] = frozenset()) -> list[str]:
     """Return every violation found, as sentences an owner can act on (empty when the draft is clean)."""
-    violations: list[str] = []
+    violations = _unsendable_characters(draft)
     offers = {o.offer_id: o for o in pack.offers}
-    text = f"{draft.subject}\n{draft.body}\n{draft.follow_up_body}"
+    text = "\n".join(part[:SCAN_LIMIT] for part in (draft.subject, draft.body, draft.follow_up_body))
 
     if draft.offer_id is not None:
         offer = offers.get(draft.offer_id)
@@ -57,8 +64,9 @@ def check_draft(draft: OutreachDraft, pack: EvidencePack, assessment: Assessment
             if len(body) > SMS_LIMIT:
                 violations.append(f"The SMS {label} is {len(body)} characters; the limit is {SMS_LIMIT}.")
     else:
-        if len(draft.body) > EMAIL_BODY_LIMIT:
-            violations.append(f"The body is {len(draft.body)} characters; the limit is {EMAIL_BODY_LIMIT}.")
+        for label, body in (("body", draft.body), ("follow-up", draft.follow_up_body)):
+            if len(body) > EMAIL_BODY_LIMIT:
+                violations.append(f"The {label} is {len(body)} characters; the limit is {EMAIL_BODY_LIMIT}.")
         if draft.channel == "email" and not draft.subject.strip():
             violations.append("An email needs a subject.")
         if len(draft.subject) > SUBJECT_LIMIT:
@@ -66,3 +74,16 @@ def check_draft(draft: OutreachDraft, pack: EvidencePack, assessment: Assessment
     if not draft.body.strip():
         violations.append("The body is empty.")
     return list(dict.fromkeys(violations))
+
+
+def _unsendable_characters(draft: OutreachDraft) -> list[str]:
+    """Characters no channel can carry: caught here, before review, not by a failed send after approval."""
+    found = []
+    if header_unsafe(draft.subject):
+        found.append("The subject contains a line break or control character; a subject must be one line "
+                     "of plain text.")
+    for label, body in (("body", draft.body), ("follow-up", draft.follow_up_body)):
+        if body_unsafe(body):
+            found.append(f"The {label} contains a control character (such as NUL or a carriage return); "
+                         "only plain text, line breaks and tabs can be sent.")
+    return found

@@ -26,6 +26,10 @@ class ProjectionView(BaseModel):
     recommended_next_step: str = ""
     draft_version: int = 0
     outcome: str | None = None
+    stage: str | None = None  # the review's stage now (the event's own stage may be earlier in a batch)
+    owner_email: str | None = None  # the review's owner now
+    finished_at: datetime | None = None  # set once the episode has an outcome
+    reopen_after: datetime | None = None  # with an outcome: when it may be reviewed again (None: never)
     state: ReviewState | None = None  # the full review, sent only when brief, drafts or decisions changed
 
 

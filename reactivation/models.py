@@ -7,45 +7,13 @@ and reports, so they are spelled once, here.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reactivation.vocabulary import Action, CrmEventType, Outcome, Path, Stage
 
-class Stage(StrEnum):
-    gathering_evidence = "gathering_evidence"
-    not_ready = "not_ready"
-    suppressed = "suppressed"
-    awaiting_review = "awaiting_review"
-    held = "held"
-    monitoring = "monitoring"
-    approved = "approved"
-    sent = "sent"
-    follow_up_sent = "follow_up_sent"
-    owner_task = "owner_task"
-    holdout = "holdout"  # control group: no outreach, watched for a return over the outcome window
-    closed = "closed"
-
-
-class Outcome(StrEnum):
-    reactivated = "reactivated"
-    responded = "responded"
-    no_response = "no_response"
-    opted_out = "opted_out"
-    suppressed = "suppressed"
-    closed_by_owner = "closed_by_owner"
-    reactivated_before_outreach = "reactivated_before_outreach"
-    not_ready = "not_ready"
-
-
-class Path(StrEnum):
-    account_led = "account_led"
-    marketing_led = "marketing_led"
-    suppressed = "suppressed"
-    hold = "hold"
-    monitor = "monitor"
-    not_ready = "not_ready"
+__all__ = ["Action", "CrmEventType", "Outcome", "Path", "Stage"]  # re-exported: the vocabulary lives in vocabulary.py
 
 
 Channel = Literal["email", "sms", "call"]
@@ -206,7 +174,7 @@ class OutreachDraft(BaseModel):
 
 
 class Decision(BaseModel):
-    action: Literal["approve", "hold", "close", "monitor", "redraft"]
+    action: Action
     draft_version: int
     decided_by: str  # email of the owner or admin, supplied by the API after authenticating
     decided_by_admin: bool = False
@@ -217,7 +185,7 @@ class Decision(BaseModel):
     send_at: datetime | None = None
     reason: str | None = None
     note: str | None = None
-    until: date | None = None  # monitor until this date
+    until: date | None = None  # monitor: review again on this date; close: not before this date
 
 
 class DecisionResult(BaseModel):
@@ -228,7 +196,7 @@ class DecisionResult(BaseModel):
 
 
 class CrmEvent(BaseModel):
-    type: Literal["activity", "reply", "opt_out", "issue_opened", "issue_resolved", "bounce", "owner_changed"]
+    type: CrmEventType
     at: datetime
     detail: str = ""
     new_owner_email: str | None = None
@@ -259,6 +227,10 @@ class ReviewState(BaseModel):
     outcome: Outcome | None = None
     notice: str = ""  # e.g. why a send was stopped and the account returned to review
     sent_message_ids: list[str] = Field(default_factory=list)
+    phase: str = ""  # the lifecycle's finer state (reactivation/lifecycle.py), e.g. "redrafting"
+    approved: OutreachDraft | None = None  # exactly what will be sent: the approved version plus edits
+    send_at: datetime | None = None  # when the approved message is due (the owner's send_at or the window)
+    reopen_after: datetime | None = None  # once finished: when the account may be reviewed again (None: never)
 
     @property
     def current_draft(self) -> OutreachDraft | None:

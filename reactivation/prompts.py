@@ -2,7 +2,9 @@
 
 Customer-written text (tickets, notes) is untrusted: it goes in fenced as data, with an instruction that
 nothing inside the fence is an instruction. Only what the draft needs is sent: no payment details, no
-phone numbers or email addresses of the contact, no owner tokens.
+phone numbers or email addresses of the contact, no owner tokens. The names the model may copy into a
+subject or greeting are made one line first (`one_line`), so a line break in the CRM is not handed on;
+whatever the model still returns is checked by the guardrails like any draft.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from pydantic import BaseModel, Field
 
 from reactivation.models import Assessment, EvidencePack, OutreachDraft, ReviewBrief
+from reactivation.plain_text import one_line
 
 FENCE = "<<<CUSTOMER_DATA"
 END_FENCE = "CUSTOMER_DATA>>>"
@@ -45,11 +48,11 @@ def build_messages(pack: EvidencePack, assessment: Assessment, version: int, gui
                    feedback: list[str] | None = None) -> list[dict]:
     account = pack.account
     facts = {
-        "account": {"name": account.name, "segment": account.segment, "tier": account.tier,
+        "account": {"name": one_line(account.name), "segment": account.segment, "tier": account.tier,
                     "value": account.account_value, "currency": account.currency,
                     "last_activity": account.last_activity_at.date().isoformat() if account.last_activity_at else None,
                     "preferred_channel": account.preferred_channel, "contact_first_name":
-                        (account.contact_name.split() or [""])[0], "relationship": account.relationship,
+                        (one_line(account.contact_name).split() or [""])[0], "relationship": account.relationship,
                     "fit": account.fit, "risk": account.risk_level, "source": pack.account_source},
         "path": assessment.path.value,
         "recommended_next_step": assessment.recommended_next_step,

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reactivation.durations import parse_duration
+from reactivation.policy_config import PolicyConfig, load_policy
 from reactivation.send_window import parse_window, zone
 
 DELIVERY_MODES = ("outbox", "smtp", "sms")
@@ -72,6 +73,9 @@ class Settings(BaseSettings):
     review_escalate_after: Duration = Field(
         timedelta(days=7), validation_alias=_env("DORMANT_REVIEW_ESCALATE_AFTER")
     )
+    reentry_after: Duration = Field(timedelta(days=180), validation_alias=_env("DORMANT_REENTRY_AFTER"))
+    no_response_cooloff: Duration = Field(timedelta(days=90), validation_alias=_env("DORMANT_NO_RESPONSE_COOLOFF"))
+    delivery_give_up_after: Duration = Field(timedelta(days=1), validation_alias=_env("DORMANT_DELIVERY_GIVE_UP_AFTER"))
     standing_approval: bool = Field(False, validation_alias=_env("DORMANT_STANDING_APPROVAL"))
     default_timezone: str = Field("UTC", validation_alias=_env("DORMANT_DEFAULT_TIMEZONE"))
     holdout_share: float = Field(0.1, ge=0, le=0.5, validation_alias=_env("DORMANT_HOLDOUT_SHARE"))
@@ -134,6 +138,13 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+
+def policy_from(settings: Settings) -> PolicyConfig:
+    """The policy in force: DORMANT_POLICY_FILE, or the defaults with the rule settings applied."""
+    return load_policy(settings.policy_file, settings.dormancy_days,
+                       reentry_after_days=settings.reentry_after.days,
+                       no_response_cooloff_days=settings.no_response_cooloff.days)
 
 
 def load_settings(**overrides: object) -> Settings:

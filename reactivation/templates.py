@@ -3,23 +3,27 @@
 It is tailored by path, inactivity reason and evidence, never a generic "we miss you": an account-led or
 unresolved-issue draft carries no offer and speaks for the owner; a marketing-led draft may use an
 available, non-expired promotional offer for the account's segment.
+
+Every CRM field it places into the text (names, ticket subjects, the inactivity reason, offers) goes
+through `one_line` first: those fields are typed by people and imported from spreadsheets, and a line
+break in an account name must give a clean subject, not one the guardrails (or the mail server) refuse.
 """
 
 from __future__ import annotations
 
 from reactivation.guardrails import SMS_LIMIT
 from reactivation.models import Assessment, EvidencePack, OfferFact, OutreachDraft, Path, ReviewBrief
-
+from reactivation.plain_text import one_line
 
 
 def _first_name(pack: EvidencePack) -> str:
-    name = pack.account.contact_name.strip()
+    name = one_line(pack.account.contact_name)
     return name.split()[0] if name else "there"
 
 
 def _owner_name(pack: EvidencePack) -> str:
     owner = pack.account.owner_email or ""
-    local = owner.split("@")[0].replace(".", " ").replace("_", " ").strip()
+    local = one_line(owner.split("@")[0].replace(".", " ").replace("_", " "))
     return local.title() if local else "Your account team"
 
 
@@ -60,21 +64,23 @@ def draft_outreach(pack: EvidencePack, assessment: Assessment, version: int = 1)
     account = pack.account
     first = _first_name(pack)
     owner = _owner_name(pack)
+    name = one_line(account.name)
     open_issue = next((t for t in pack.tickets if t.is_open), None)
+    issue = one_line(open_issue.subject) if open_issue else ""
     offer = pick_offer(pack, assessment)
-    reason = account.inactivity_reason.strip().rstrip(".")
+    reason = one_line(account.inactivity_reason).rstrip(".")
 
     if open_issue is not None:
-        subject = f"Following up on {open_issue.subject or 'your open request'}"
+        subject = f"Following up on {issue or 'your open request'}"
         body = (
-            f"Hi {first},\n\nI'm following up personally on {open_issue.subject or 'the issue you raised'}. "
+            f"Hi {first},\n\nI'm following up personally on {issue or 'the issue you raised'}. "
             "I'd like to make sure it gets resolved properly before anything else. "
             "Could we find 15 minutes this week to go through where it stands?\n\n"
             f"{owner}"
         )
         follow_up = f"Hi {first}, just checking whether you had a moment to see my note about the open issue. {owner}"
     elif assessment.path in (Path.account_led, Path.hold):
-        subject = f"{account.name}: checking in from {owner}"
+        subject = f"{name}: checking in from {owner}"
         context = f" I know things changed on your side ({reason.lower()})." if reason else ""
         body = (
             f"Hi {first},\n\nIt's been a while since we worked together.{context} "
@@ -83,9 +89,9 @@ def draft_outreach(pack: EvidencePack, assessment: Assessment, version: int = 1)
         )
         follow_up = f"Hi {first}, in case my last note got buried: happy to work around your schedule. {owner}"
     else:
-        subject = f"{account.name}: something that might help"
+        subject = f"{name}: something that might help"
         context = f" You mentioned {reason.lower()}." if reason else ""
-        offer_line = f" We'd like to offer you {offer.name}: {offer.description}" if offer else ""
+        offer_line = f" We'd like to offer you {one_line(offer.name)}: {one_line(offer.description)}" if offer else ""
         body = (
             f"Hi {first},\n\nWe noticed it's been a while since your last visit.{context}{offer_line} "
             "If the timing is right, reply and we'll set it up.\n\nThe team"

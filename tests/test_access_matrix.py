@@ -75,6 +75,10 @@ async def test_access_matrix(client, pool, settings, prefix):
         trigger = json.dumps({"account_id": account_id}).encode()
         assert (await http.post("/v1/triggers/dormant", content=trigger,
                                 headers=signed(trigger, secret="nope"))).status_code == 401
+        replied = await http.post("/v1/triggers/dormant", content=trigger, headers=signed(trigger))
+        assert replied.status_code == 409 and replied.json()["reason"] == "not_dormant"  # it just replied
+        await add_account(pool, f"{prefix}-quiet", owner_email=owner_email)
+        trigger = json.dumps({"account_id": f"{prefix}-quiet"}).encode()
         started = await http.post("/v1/triggers/dormant", content=trigger, headers=signed(trigger))
         assert started.status_code == 200
-    await client.get_workflow_handle(f"dormant-account-{account_id}").terminate("test done")
+    await client.get_workflow_handle(f"dormant-account-{prefix}-quiet").terminate("test done")

@@ -254,3 +254,21 @@ async def test_demo_data_imports_and_reaches_every_path(pool):
     assert paths == set(ReviewPath)
     assert {"unresolved_issue", "high_risk", "high_context", "conflicting_context", "poor_timing", "consent",
             "account_value", "relationship_owner"} <= flags
+
+
+async def test_an_import_records_when_it_changes_consent(pool, prefix, tmp_path):
+    """The re-entry policy reopens a suppressed account only after a consent change, so the import dates it."""
+    a, b = f"{prefix}-1", f"{prefix}-2"
+    query = "SELECT account_id, consent_changed_at FROM accounts WHERE account_id LIKE $1"
+    async with pool.acquire() as conn:
+        write(tmp_path, "accounts.csv", [acct(a, consent_status=""), acct(b)])
+        await import_directory(conn, tmp_path)
+        new = dict(await conn.fetch(query, f"{prefix}-%"))
+        write(tmp_path, "accounts.csv", [acct(a, consent_status="granted"), acct(b, name="Renamed")])
+        await import_directory(conn, tmp_path)
+        changed = dict(await conn.fetch(query, f"{prefix}-%"))
+        await import_directory(conn, tmp_path)
+        again = dict(await conn.fetch(query, f"{prefix}-%"))
+    assert new == {a: None, b: None}  # a new account had no stored consent to change
+    assert changed[a] is not None and changed[b] is None  # another column changing is not a consent change
+    assert again == changed

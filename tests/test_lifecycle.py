@@ -67,8 +67,8 @@ async def test_issue_opened_after_approval_before_send_window_sends_nothing(clie
         await add_ticket(pool, account_id, f"{prefix}-T9", subject="Login broken since the update")
         await handle.signal(DormantAccountWorkflow.crm_event, CrmEvent(
             type="issue_opened", at=datetime.now(timezone.utc), detail="Login broken since the update"))
-        state = await wait_for_stage(handle, "awaiting_review")
-        assert "issue" in state.notice.lower() or "crm event" in state.notice.lower()
+        state = await wait_for_stage(handle, "held")  # an issue returns an approved message to the owner, held
+        assert "issue" in state.notice.lower() and state.approved is None
         # The owner closes it; nothing was ever sent.
         await handle.execute_update(DormantAccountWorkflow.decide, Decision(
             action="close", draft_version=state.current_draft.version, decided_by=OWNER, reason="fix issue first"))

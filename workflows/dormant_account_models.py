@@ -18,6 +18,7 @@ class LifecycleTimings(BaseModel):
     review_reminder_after: timedelta = timedelta(days=3)
     review_escalate_after: timedelta = timedelta(days=7)
     delivery_timeout: timedelta = timedelta(seconds=60)  # one send attempt; Temporal retries after it
+    delivery_give_up_after: timedelta = timedelta(days=1)  # then the account returns to its owner
 
 
 class DormantAccountInput(BaseModel):

@@ -13,11 +13,14 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from reactivation.policy_config import load_policy
+from reactivation.settings import policy_from
 from reactivation.send_window import parse_window
 from reactivation.settings import Settings
 from workflows.dormant_account import ACCOUNT_ID, STAGE, DormantAccountWorkflow
 from workflows.dormant_account_models import DormantAccountInput, LifecycleTimings, workflow_id_for
+
+
+ALREADY_OPEN = "a reactivation is already open for this account"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ def timings_from(settings: Settings) -> LifecycleTimings:
         review_reminder_after=settings.review_reminder_after,
         review_escalate_after=settings.review_escalate_after,
         delivery_timeout=settings.delivery_timeout,
+        delivery_give_up_after=settings.delivery_give_up_after,
     )
 
 
@@ -45,7 +49,7 @@ async def start_reactivation(client: Client, settings: Settings, account_id: str
         await client.start_workflow(
             DormantAccountWorkflow.run,
             DormantAccountInput(account_id=account_id, reason=reason, source=source, timings=timings_from(settings),
-                                policy=load_policy(settings.policy_file, settings.dormancy_days),
+                                policy=policy_from(settings),
                                 standing_approval=settings.standing_approval,
                                 send_window="" if parse_window(settings.send_window) is None else settings.send_window,
                                 default_timezone=settings.default_timezone,
@@ -60,5 +64,5 @@ async def start_reactivation(client: Client, settings: Settings, account_id: str
             static_summary=f"Dormant account {account_id} ({source}{': ' + reason if reason else ''})",
         )
     except WorkflowAlreadyStartedError:
-        return StartResult(account_id, workflow_id, False, "a reactivation is already open for this account")
+        return StartResult(account_id, workflow_id, False, ALREADY_OPEN)
     return StartResult(account_id, workflow_id, True, "reactivation started")

@@ -8,7 +8,7 @@ is that path without the JSON framing, so the review page's form post gives exac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
@@ -18,10 +18,14 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import AccountIdPath, Caller, ERRORS, Pool, Temporal, Text, can_see
+from api.deps import (
+    AccountIdPath, AppSettings, Caller, ERRORS, OneLineText, Pool, Temporal, Text, ZonedDatetime, can_see,
+)
+from api.reentry import reentry_verdict, review_again
 from db.owners import Principal
 from db.reviews import account_owner, account_view, projection_for
 from reactivation.models import Decision, DecisionResult
+from reactivation.vocabulary import RefusalKind
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
@@ -29,17 +33,18 @@ router = APIRouter(prefix="/v1/accounts", tags=["review"], responses=ERRORS)
 
 NOT_YOURS = "this account belongs to another owner"
 NO_OPEN_REVIEW = "conflict: there is no open review for this account"
-STATUS_FOR = {"forbidden": 403, "conflict": 409, "invalid": 422}
+# A refusal travels as an ApplicationError whose type is a RefusalKind.
+STATUS_FOR = {RefusalKind.forbidden: 403, RefusalKind.conflict: 409, RefusalKind.invalid: 422}
 
 
 class DecisionIn(BaseModel):
     action: Literal["approve", "hold", "close", "monitor", "redraft"]
     draft_version: int = Field(ge=0, le=1_000_000)
-    subject: Text | None = Field(None, max_length=200)
+    subject: OneLineText | None = Field(None, max_length=200)  # an email header: one line
     body: Text | None = Field(None, max_length=5000)
     follow_up_body: Text | None = Field(None, max_length=5000)
     channel: Literal["email", "sms", "call"] | None = None
-    send_at: datetime | None = None
+    send_at: ZonedDatetime | None = None  # an instant: a naive time is refused, not guessed
     reason: Text | None = Field(None, max_length=2000)
     note: Text | None = Field(None, max_length=2000)
     until: date | None = None
@@ -59,13 +64,16 @@ async def owned_stage(pool, caller, account_id: str) -> str | None:
 
 
 @router.get("/{account_id}")
-async def get_account(account_id: AccountIdPath, caller: Caller, pool: Pool) -> dict[str, Any]:
-    """Evidence with sources, every rule's verdict, flags, brief, drafts, decisions and outcome."""
+async def get_account(account_id: AccountIdPath, caller: Caller, pool: Pool, settings: AppSettings) -> dict[str, Any]:
+    """Evidence with sources, every rule's verdict, flags, brief, drafts, decisions and outcome, and `reentry`:
+    whether a new review may start now and, if not, why and until when (the scan's and the trigger's verdict)."""
     await owned_stage(pool, caller, account_id)
     async with pool.acquire() as conn:
         projection, evidence = await account_view(conn, account_id)
+        exists, skip = await reentry_verdict(conn, account_id, settings)
     return {"account_id": account_id, "review": projection,
-            "evidence": evidence.model_dump(mode="json") if evidence else None}
+            "evidence": evidence.model_dump(mode="json") if evidence else None,
+            "reentry": review_again(skip) if exists else None}
 
 
 @dataclass(frozen=True)
@@ -87,10 +95,14 @@ async def submit_decision(pool, temporal, caller: Principal, account_id: str, bo
         result = await handle.execute_update(DormantAccountWorkflow.decide, decision)
         return DecisionAnswer(200, result.message, result.stage.value, result)
     except WorkflowUpdateFailedError as err:
-        message = str(err.cause.message if isinstance(err.cause, ApplicationError) else err.cause)
-        kind = message.split(":", 1)[0]
+        cause = err.cause
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        if kind not in STATUS_FOR:  # the v1 workflow: a ValueError whose message starts with the kind
+            prefix, _, rest = message.partition(": ")
+            kind, message = (prefix, rest) if prefix in STATUS_FOR else (RefusalKind.conflict.value, message)
         current = await _current_stage(handle, stage)
-        return DecisionAnswer(STATUS_FOR.get(kind, 409), message, current)
+        return DecisionAnswer(STATUS_FOR[kind], f"{kind}: {message}", current)
     except RPCError as err:
         if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise

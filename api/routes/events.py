@@ -1,22 +1,24 @@
 """POST /v1/events: CRM activity, replies, opt-outs, issues and bounces, turned into workflow signals.
 
 Every event is stored first; an event for an account with no open workflow is kept (delivered=false),
-not lost, and the CRM store is updated either way (an opt-out is an opt-out even between episodes).
+not lost, and the CRM store is updated either way (an opt-out is an opt-out even between episodes, and
+an owner change moves the account, with its queue entry and access, to the new owner at once). An
+owner_changed event without a well-formed `new_owner_email` is refused with 422 naming that field.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
-
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import AccountIdField, CrmCaller, ERRORS, Pool, Temporal, Text
+from api.deps import AccountIdField, CrmCaller, EmailText, ERRORS, Pool, Temporal, Text
 from db.crm_events import mark_delivered, record_event
 from db.reviews import account_owner
 from reactivation.models import CrmEvent
+from reactivation.vocabulary import CrmEventType
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
@@ -24,11 +26,25 @@ router = APIRouter(prefix="/v1", tags=["crm"], responses=ERRORS)
 
 
 class EventIn(BaseModel):
+    # The schema states the rule the validator enforces, so clients (and schemathesis) know it too.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"type": {"const": CrmEventType.owner_changed.value}}, "required": ["type"]},
+        "then": {"required": ["new_owner_email"], "properties": {"new_owner_email": {"type": "string"}}},
+    })
+
     account_id: AccountIdField
-    type: Literal["activity", "reply", "opt_out", "issue_opened", "issue_resolved", "bounce", "owner_changed"]
+    type: CrmEventType
     at: datetime | None = None
     detail: Text = Field("", max_length=10_000)
-    new_owner_email: Text | None = Field(None, max_length=320)
+    new_owner_email: EmailText | None = Field(None, validate_default=True,
+                                              description="required for owner_changed; stored in lower case")
+
+    @field_validator("new_owner_email")
+    @classmethod
+    def _needed_for_owner_changed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("type") == CrmEventType.owner_changed:
+            raise PydanticCustomError("missing", "is required for an owner_changed event")
+        return value
 
 
 class EventResult(BaseModel):
@@ -45,7 +61,8 @@ async def post_event(body: EventIn, caller: CrmCaller, pool: Pool, temporal: Tem
         exists, _ = await account_owner(conn, body.account_id)
         if not exists:
             raise HTTPException(404, f"account {body.account_id!r} is not in the CRM store")
-        event_id = await record_event(conn, body.account_id, body.type, at, body.detail)
+        event_id = await record_event(conn, body.account_id, body.type, at, body.detail,
+                                      new_owner_email=body.new_owner_email)
     handle = temporal.get_workflow_handle(workflow_id_for(body.account_id))
     try:
         await handle.signal(DormantAccountWorkflow.crm_event,

@@ -38,7 +38,7 @@ from api.routes.queue import DEFAULT_STAGES
 from db.outbox import list_outbox
 from db.owners import principal_for_token
 from db.reviews import account_view, review_queue
-from reactivation.decisions import ALLOWED_ACTIONS
+from reactivation.lifecycle_rules import allowed_actions
 from reactivation.models import EvidencePack, Path, ReviewState, Stage
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
@@ -231,7 +231,7 @@ async def _account(request, pool, temporal, session: dict, account_id: str, proj
         sent = await list_outbox(conn, limit=10, account_id=account_id)
     state = await _review_state(temporal, account_id, projection)
     stage = state.stage.value if state else projected_stage
-    allowed = ALLOWED_ACTIONS.get(Stage(stage), frozenset()) if stage else frozenset()
+    allowed = allowed_actions(state, stage)
     return _page(request, "account.html", {
         **session, "account_id": account_id, "state": state, "evidence": evidence, "stage": stage,
         "flags": _flags(state, evidence), "actions": [a for a in ACTION_ORDER if a in allowed], "flash": flash,

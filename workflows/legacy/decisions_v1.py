@@ -1,4 +1,4 @@
-"""Which owner decisions a review accepts, and why one is refused.
+"""Which owner decisions the frozen v1 workflow accepts (workflows/legacy/dormant_account_v1.py only).
 
 Used by the workflow's Update validator (so the caller gets an immediate, truthful answer) and by the
 signal form (where a refusal is recorded instead). The refusal kind maps to an HTTP status in the API:

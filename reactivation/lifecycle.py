@@ -1,0 +1,368 @@
+"""The lifecycle of one dormant account as a pure state machine: (state, input) -> (state, commands).
+
+The workflow (workflows/dormant_account.py) only turns messages into inputs and commands into
+activities and timers; every business rule of the lifecycle lives here, where it can be unit- and
+property-tested without Temporal. The promises it keeps (tests/reactivation/test_lifecycle_properties.py):
+only the exact content an owner approved is sent; nothing is sent after a stop event; an accepted
+decision is always applied and recorded; every episode ends in exactly one outcome; an owner task ends
+only by the owner's logged outcome or a customer response; an owner change moves every later step.
+
+Every (phase, input) pair has a defined reaction: inputs that make no sense in a phase (a draft for a
+closed review, a timer that was replaced) are ignored on purpose, and `reaction_table()` lists them all
+for the README.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from reactivation.holdout import assign_arm
+from reactivation.lifecycle_model import (
+    Begin, Command, CrmEventIn, Decided, Deliver, DeliveryOutcome, DraftReady, EvidenceReady, Finish, GatherEvidence,
+    Input, LifecycleConfig, LifecycleState, Phase, PlanSend, PrepareDraft, Record, ReviewAgain, SendSlot, TimerFired,
+    Wake, WaitKind,
+)
+from reactivation.lifecycle_rules import (
+    OWNER_TASK_OUTCOMES, PRE_SEND, customer_event_outcome, refusal, stage_for, standing_approval_applies,
+    with_edits,
+)
+from reactivation.models import Decision, DecisionRecord
+from reactivation.reentry import owner_until, reopen_after
+from reactivation.vocabulary import (
+    Action, CrmEventType, DeliveryStatus, GuardStop, LedgerKind, MessageKind, Outcome, Path, STOP_EVENTS,
+)
+
+OUTCOME_LEDGER_KIND = {
+    Outcome.reactivated: LedgerKind.reactivated, Outcome.reactivated_before_outreach: LedgerKind.reactivated,
+    Outcome.responded: LedgerKind.responded, Outcome.no_response: LedgerKind.closed,
+    Outcome.opted_out: LedgerKind.opted_out, Outcome.suppressed: LedgerKind.suppressed,
+    Outcome.closed_by_owner: LedgerKind.closed, Outcome.not_ready: LedgerKind.not_ready,
+}
+MIN_WAIT = timedelta(seconds=1)
+
+
+def transition(state: LifecycleState, event: Input, config: LifecycleConfig) -> tuple[LifecycleState, list[Command]]:
+    """Return the state after `event` and the commands the workflow must run, in order."""
+    step = _Step(state.model_copy(deep=True), config, event.at)
+    step.apply(event)
+    return step.state, step.commands
+
+
+class _Step:
+    """One transition in progress: the copied state, and the commands it emits."""
+
+    def __init__(self, state: LifecycleState, config: LifecycleConfig, at: datetime) -> None:
+        self.state, self.config, self.at = state, config, at
+        self.review = state.review
+        self.commands: list[Command] = []
+
+    def apply(self, event: Input) -> None:
+        handler = {Begin: self._begin, EvidenceReady: self._evidence, DraftReady: self._draft_ready,
+                   Decided: self._decided, CrmEventIn: self._crm_event, TimerFired: self._timer,
+                   SendSlot: self._send_slot, DeliveryOutcome: self._delivery}[type(event)]
+        handler(event)
+
+    # ------------------------------------------------------------ primitives
+
+    def _phase(self, phase: Phase) -> None:
+        self.state.phase = phase
+        self.review.phase = phase.value
+        self.review.stage = stage_for(phase, self.review.outcome, self.state.follow_up_sent)
+
+    def _record(self, kind: LedgerKind, **detail) -> None:
+        self.commands.append(Record(kind=kind, at=self.at, stage=self.review.stage, owner_email=self.review.owner_email,
+                                    detail={k: v for k, v in detail.items() if v is not None}))
+
+    def _wake(self, kind: WaitKind | None, at: datetime | None = None) -> None:
+        self.state.wake = None if kind is None else Wake(kind=kind, at=max(at, self.at + MIN_WAIT))
+
+    def _finish(self, outcome: Outcome, kind: LedgerKind | None = None, until=None, **detail) -> None:
+        if self.state.phase == Phase.done:
+            return
+        self.review.outcome = outcome
+        self.review.approved = None
+        self.review.send_at = None
+        self.review.reopen_after = reopen_after(outcome, self.at, owner_until(until), self.config.rules)
+        self._wake(None)
+        self._phase(Phase.done)
+        self._record(kind or OUTCOME_LEDGER_KIND[outcome], outcome=outcome.value, **detail)
+        self.commands.append(Finish(outcome=outcome))
+
+    def _await_review(self, notice: str = "") -> None:
+        self.review.notice = notice
+        self.state.review_since = self.at
+        self.state.reminders_sent = 0
+        self._phase(Phase.awaiting_review)
+        self._wake(WaitKind.reminder, self.at + self.config.review_reminder_after)
+        self._record(LedgerKind.awaiting_review)
+
+    def _hold(self, reason: str, by: str | None = None) -> None:
+        self.review.approved = None
+        self.review.send_at = None
+        self._wake(None)
+        self._phase(Phase.held)
+        self._record(LedgerKind.held, reason=reason, by=by)
+
+    def _monitor(self, until: datetime) -> None:
+        self._phase(Phase.monitoring)
+        self._wake(WaitKind.monitor, until)
+        self._record(LedgerKind.monitoring, until=until.date().isoformat())
+
+    def _owner_task(self, task: str) -> None:
+        self.review.notice = f"Owner task: {task}"
+        self._wake(None)
+        self._phase(Phase.owner_task)
+        self._record(LedgerKind.owner_task, task=task)
+
+    # ------------------------------------------------------------ inputs
+
+    def _begin(self, _: Begin) -> None:
+        if self.state.phase == Phase.gathering:
+            self._phase(Phase.gathering)
+            self.commands.append(GatherEvidence())
+
+    def _evidence(self, event: EvidenceReady) -> None:
+        if self.state.phase != Phase.gathering:
+            return  # the review already ended (an opt-out while gathering): nothing to assess
+        assessment = event.assessment
+        if "issue_opened_event" in (self.review.assessment.flags if self.review.assessment else []):
+            assessment.flags.append("issue_opened_event")
+        self.review.assessment, self.review.path = assessment, assessment.path
+        self.review.priority = assessment.priority.score
+        if not self.review.owner_email or not self.review.decisions:
+            self.review.owner_email = (event.owner_email or "").lower() or None
+        self.state.tier, self.state.consent_status = event.tier, event.consent_status
+        if assessment.path == Path.not_ready:
+            return self._finish(Outcome.not_ready, missing=assessment.missing)
+        if assessment.path == Path.suppressed:
+            return self._finish(Outcome.suppressed, reasons=[v.reason for v in assessment.verdicts
+                                                             if v.verdict == "suppress"])
+        if "unresolved_issue" in assessment.flags:
+            self._record(LedgerKind.unresolved_issue_flagged)
+        if assessment.path == Path.monitor and assessment.review_again_on:
+            return self._monitor(owner_until(assessment.review_again_on))
+        if assessment.path in (Path.account_led, Path.marketing_led) and self.config.holdout_share > 0:
+            arm = assign_arm(self.config.account_id, self.config.holdout_salt, self.config.holdout_share)
+            if arm == "control":
+                self._phase(Phase.holdout)
+                self._wake(WaitKind.holdout_window, self.at + self.config.outcome_window)
+            self._record(LedgerKind.holdout_assigned, arm=arm, share=self.config.holdout_share)
+            if arm == "control":
+                return
+        self._phase(Phase.drafting)
+        self.commands.append(PrepareDraft(version=self._draft_version() + 1))
+
+    def _draft_version(self) -> int:
+        return self.review.current_draft.version if self.review.current_draft else 0
+
+    def _draft_ready(self, event: DraftReady) -> None:
+        if self.state.phase not in (Phase.drafting, Phase.redrafting):
+            return  # closed while drafting: the draft is not used
+        first = self.state.phase == Phase.drafting
+        self.review.brief = event.brief
+        self.review.drafts.append(event.draft)
+        self._record(LedgerKind.draft_generated, version=event.draft.version, by=event.brief.drafted_by,
+                     violations=event.draft.violations, **event.usage)
+        if first and self.config.standing_approval and standing_approval_applies(self.state):
+            rule = Decision(action=Action.approve, draft_version=event.draft.version,
+                            decided_by="rule:standing-approval", decided_by_admin=True)
+            return self._decided(Decided(at=self.at, decision=rule))
+        self._await_review("" if first else "Redrafted: review the new draft.")
+
+    def _decided(self, event: Decided) -> None:
+        decision = event.decision
+        if refusal(self.state, decision, self.at) is not None:
+            return  # the workflow refuses before it gets here; a refused decision changes nothing
+        version = self._draft_version()
+        self.review.decisions.append(DecisionRecord(action=decision.action, by=decision.decided_by, at=self.at,
+                                                    draft_version=version, reason=decision.reason or decision.note))
+        self.review.notice = ""
+        self._record(LedgerKind.reviewed, action=decision.action.value, by=decision.decided_by,
+                     draft_version=version, policy_version=self.config.policy_version)
+        if decision.action == Action.approve:
+            return self._approve(decision)
+        if decision.action == Action.hold:
+            return self._hold(decision.reason or "held by the owner", by=decision.decided_by)
+        if decision.action == Action.monitor:
+            return self._monitor(owner_until(decision.until))
+        if decision.action == Action.redraft:
+            self._wake(None)
+            self._phase(Phase.redrafting)
+            self.review.notice = "A new draft is being prepared."
+            self.commands.append(PrepareDraft(version=version + 1, guidance=decision.note or decision.reason or ""))
+            return
+        outcome = Outcome.closed_by_owner
+        if self.state.phase == Phase.owner_task:
+            outcome = OWNER_TASK_OUTCOMES.get((decision.reason or "").strip().lower(), Outcome.closed_by_owner)
+        self._finish(outcome, by=decision.decided_by, reason=decision.reason, until=decision.until)
+
+    def _approve(self, decision: Decision) -> None:
+        draft = with_edits(self.review.current_draft, decision)
+        self.review.approved = draft
+        self.state.approved_at = self.at
+        self.state.send_attempt += 1
+        self._record(LedgerKind.approved, by=decision.decided_by, draft_version=draft.version,
+                     edited=draft != self.review.current_draft, channel=draft.channel,
+                     send_at=decision.send_at.isoformat() if decision.send_at else None)
+        if draft.channel == "call":
+            return self._owner_task("call the customer (their preferred channel)")
+        self._phase(Phase.scheduled)
+        if decision.send_at is not None and decision.send_at > self.at:
+            self.review.send_at = decision.send_at
+            self._wake(WaitKind.send_at, decision.send_at)
+        else:
+            self._wake(None)
+            self.commands.append(PlanSend(message=MessageKind.first))
+
+    def _timer(self, event: TimerFired) -> None:
+        if self.state.wake is None or self.state.wake.kind != event.kind:
+            return  # replaced by a later wait: stale
+        self.state.wake = None
+        kind, phase = event.kind, self.state.phase
+        if kind == WaitKind.reminder:
+            self.state.reminders_sent = 1
+            self._record(LedgerKind.reminder_sent, owner=self.review.owner_email)
+            self._wake(WaitKind.escalation, (self.state.review_since or self.at) + self.config.review_escalate_after)
+        elif kind == WaitKind.escalation:
+            self.state.reminders_sent = 2
+            self._record(LedgerKind.escalated, owner=self.review.owner_email)
+        elif kind == WaitKind.send_at:
+            self.commands.append(PlanSend(message=MessageKind.first))
+        elif kind == WaitKind.send_window:
+            self._deliver(MessageKind.first if phase == Phase.scheduled else MessageKind.follow_up)
+        elif kind == WaitKind.follow_up:
+            self.commands.append(PlanSend(message=MessageKind.follow_up))
+        elif kind == WaitKind.outcome_window:
+            self._window_ended()
+        elif kind == WaitKind.monitor:
+            self.commands.append(ReviewAgain())
+        elif kind == WaitKind.holdout_window:
+            self._finish(Outcome.no_response, reason="holdout_window_ended", arm="control")
+
+    def _window_ended(self) -> None:
+        if self.state.tier in ("strategic", "standard"):
+            return self._owner_task("no response: a personal phone call by the owner")
+        self._finish(Outcome.no_response, reason="no_response")
+
+    def _send_slot(self, event: SendSlot) -> None:
+        expected = Phase.scheduled if event.message == MessageKind.first else Phase.awaiting_follow_up
+        if self.state.phase != expected:
+            return  # held, closed or stopped while the window was being planned
+        if event.slot > self.at:
+            what = "first message" if event.message == MessageKind.first else "follow-up"
+            self.review.send_at = event.slot
+            self.review.notice = (f"The {what} waits for the customer's business hours: "
+                                  f"{event.slot:%Y-%m-%d %H:%M} UTC ({event.timezone}).")
+            self._wake(WaitKind.send_window, event.slot)
+            return
+        self._deliver(event.message)
+
+    def _deliver(self, message: MessageKind) -> None:
+        draft = self.review.approved
+        first = message == MessageKind.first
+        self._wake(None)
+        self._phase(Phase.delivering if first else Phase.delivering_follow_up)
+        self.commands.append(Deliver(
+            message=message, channel=draft.channel, subject=draft.subject,
+            body=draft.body if first else draft.follow_up_body, attempt=self.state.send_attempt,
+            approved_at=self.state.approved_at, thread_message_id=None if first else self.state.first_message_id))
+
+    def _delivery(self, event: DeliveryOutcome) -> None:
+        first = event.message == MessageKind.first
+        if self.state.phase != (Phase.delivering if first else Phase.delivering_follow_up):
+            return
+        if event.status in (DeliveryStatus.sent, DeliveryStatus.uncertain):
+            self._sent(event, first)
+        elif event.status == DeliveryStatus.bounced:
+            self._finish(Outcome.suppressed, LedgerKind.bounced, reason=event.reason, message=event.message.value)
+        elif event.stop == GuardStop.window_closed:
+            self._phase(Phase.scheduled if first else Phase.awaiting_follow_up)
+            self.commands.append(PlanSend(message=event.message))
+        elif event.stop == GuardStop.consent_withdrawn:
+            self._finish(Outcome.opted_out, reason=event.reason)
+        elif event.stop == GuardStop.address_suppressed:
+            self._finish(Outcome.suppressed, reason=event.reason)
+        elif not first:
+            self._follow_up_cancelled(event.reason or event.status.value)
+        elif event.stop == GuardStop.customer_returned:
+            self._finish(Outcome.reactivated_before_outreach, reason=event.reason)
+        else:
+            self._record(LedgerKind.send_stopped, reason=event.reason, stop=event.stop.value if event.stop else None)
+            if event.stop == GuardStop.issue_opened:
+                self._hold(event.reason)
+                self.review.notice = event.reason
+            else:
+                self._await_review(event.reason)
+        pending, self.state.pending_stop = self.state.pending_stop, None
+        if pending is not None and self.state.phase != Phase.done:
+            self._crm_event(CrmEventIn(at=self.at, event=pending), remember=False)
+
+    def _sent(self, event: DeliveryOutcome, first: bool) -> None:
+        self.review.sent_message_ids.append(event.message_id or "")
+        uncertain = event.status == DeliveryStatus.uncertain or None
+        if first:
+            self.state.first_message_id, self.state.first_sent_at = event.message_id, self.at
+            self.state.outcome_deadline = self.at + self.config.follow_up_after + self.config.outcome_window
+            self.review.send_at = None
+            if self.review.approved.follow_up_body.strip():
+                self._phase(Phase.awaiting_follow_up)
+                self._wake(WaitKind.follow_up, self.at + self.config.follow_up_after)
+            else:
+                self._phase(Phase.outcome_window)
+                self._wake(WaitKind.outcome_window, self.state.outcome_deadline)
+            self._record(LedgerKind.sent, message_id=event.message_id, channel=self.review.approved.channel,
+                         uncertain=uncertain)
+            return
+        self.state.follow_up_sent = True
+        self._phase(Phase.outcome_window)
+        self._wake(WaitKind.outcome_window, self.state.outcome_deadline)
+        self._record(LedgerKind.follow_up_sent, message_id=event.message_id, uncertain=uncertain)
+
+    def _follow_up_cancelled(self, reason: str) -> None:
+        self._phase(Phase.outcome_window)
+        self._wake(WaitKind.outcome_window, self.state.outcome_deadline or self.at)
+        self._record(LedgerKind.follow_up_cancelled, reason=reason)
+
+    def _crm_event(self, event: CrmEventIn, remember: bool = True) -> None:
+        crm, phase = event.event, self.state.phase
+        if phase == Phase.done:
+            return
+        if remember:
+            self.review.events.append(crm)
+        if phase in (Phase.delivering, Phase.delivering_follow_up) and crm.type in STOP_EVENTS:
+            self.state.pending_stop = self.state.pending_stop or crm  # applied once the delivery answers
+            return
+        if crm.type == CrmEventType.owner_changed:
+            return self._reassign(crm.new_owner_email)
+        if crm.type == CrmEventType.issue_resolved:
+            self.review.notice = f"Issue resolved ({crm.detail or 'see the CRM'}); consider a redraft."
+            return self._record(LedgerKind.issue_resolved, detail=crm.detail)
+        if crm.type == CrmEventType.issue_opened:
+            return self._issue_opened(crm.detail)
+        outcome = customer_event_outcome(crm.type, phase)
+        if outcome is None:
+            self.review.notice = f"The CRM reported {crm.type.value}: {crm.detail or 'no detail'}."
+            return
+        kind = LedgerKind.bounced if crm.type == CrmEventType.bounce else None
+        arm = "control" if phase == Phase.holdout else None
+        self._finish(outcome, kind, event=crm.type.value, before_outreach=phase in PRE_SEND or None, arm=arm)
+
+    def _reassign(self, new_owner: str | None) -> None:
+        if not new_owner or new_owner.lower() == (self.review.owner_email or ""):
+            return
+        previous, self.review.owner_email = self.review.owner_email, new_owner.lower()
+        self._record(LedgerKind.reassigned, owner=self.review.owner_email, previous=previous)
+
+    def _issue_opened(self, detail: str) -> None:
+        if self.review.assessment and "issue_opened_event" not in self.review.assessment.flags:
+            self.review.assessment.flags.append("issue_opened_event")
+        notice = f"An issue was opened: {detail or 'see the CRM'}"
+        self._record(LedgerKind.unresolved_issue_flagged, detail=detail)
+        phase = self.state.phase
+        if phase == Phase.scheduled:
+            self._record(LedgerKind.send_stopped, reason="issue opened before the send")
+        if phase in (Phase.awaiting_review, Phase.scheduled):
+            self._hold("issue opened")
+        elif phase == Phase.awaiting_follow_up:
+            self._follow_up_cancelled("issue opened")
+        self.review.notice = notice

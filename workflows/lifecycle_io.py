@@ -1,0 +1,173 @@
+"""How the lifecycle's commands reach the outside world: activity calls with their retry policies, the
+ledger writer and the search attributes. Workflow code (sandboxed, deterministic); no business rules.
+
+Evidence is read by a local activity: one marker event instead of three events and a workflow task,
+and the read is short. Drafting and delivery are ordinary activities (the LLM queue is rate-limited, and
+a send must survive a worker crash on its own retry schedule).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from reactivation.activity_models import DraftRequest, DraftResult, EvidenceRequest
+    from reactivation.delivery_models import DeliveryRequest, DeliveryResult, SendPlan, SendTimeRequest
+    from reactivation.ledger_models import ProjectionView, StepRecord
+    from reactivation.lifecycle_model import Deliver, LifecycleState, PrepareDraft, Record
+    from reactivation.models import Assessment, EvidencePack
+    from reactivation.send_guard import send_fingerprint
+    from reactivation.vocabulary import DeliveryStatus, MessageKind
+    from workflows.dormant_account_models import DormantAccountInput
+
+ACCOUNT_ID = SearchAttributeKey.for_keyword("AccountId")
+ACCOUNT_OWNER = SearchAttributeKey.for_keyword("AccountOwner")
+STAGE = SearchAttributeKey.for_keyword("ReactivationStage")
+PATH = SearchAttributeKey.for_keyword("ReactivationPath")
+PRIORITY = SearchAttributeKey.for_float("ReactivationPriority")
+
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                       maximum_interval=timedelta(seconds=30))
+DRAFT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
+                          maximum_interval=timedelta(minutes=1), maximum_attempts=4,
+                          non_retryable_error_types=["LLMRejected"])
+DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
+                             maximum_interval=timedelta(minutes=2),
+                             non_retryable_error_types=["NoAddress", "AccountNotFound", "InvalidMessage"])
+
+
+async def gather_evidence(account_id: str) -> EvidencePack:
+    return await workflow.execute_local_activity(
+        "gather_evidence", EvidenceRequest(account_id=account_id), result_type=EvidencePack,
+        start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY, summary="gather evidence")
+
+
+async def prepare_draft(input: DormantAccountInput, pack: EvidencePack, assessment: Assessment,
+                        command: PrepareDraft) -> DraftResult:
+    """The LLM's draft on its own queue; after its last attempt, the template, labelled as such."""
+    request = DraftRequest(pack=pack, assessment=assessment, version=command.version, guidance=command.guidance)
+    queue = input.llm_task_queue or workflow.info().task_queue
+    try:
+        result = await workflow.execute_activity(
+            "prepare_draft", request, result_type=DraftResult, task_queue=queue,
+            start_to_close_timeout=timedelta(minutes=2), retry_policy=DRAFT_RETRY,
+            summary=f"draft v{command.version}")
+    except ActivityError as err:
+        if input.llm_task_queue is None:
+            raise
+        workflow.logger.warning("LLM drafting failed, template used: %s", err.cause or err)
+        result = await workflow.execute_activity(
+            "prepare_template_draft", request, result_type=DraftResult,
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY,
+            summary=f"template draft v{command.version} (LLM failed)")
+        result.brief.drafted_by = "template draft (LLM failed)"
+    result.draft.version = command.version
+    return result
+
+
+async def plan_send(input: DormantAccountInput, pack: EvidencePack | None, message: MessageKind) -> tuple[datetime, str]:
+    """The earliest moment the customer's business hours allow (now, when no window is configured)."""
+    if not input.send_window:
+        return workflow.now(), ""
+    plan = await workflow.execute_local_activity(
+        "plan_send_time",
+        SendTimeRequest(window=input.send_window, timezone=pack.account.timezone if pack else None,
+                        default_timezone=input.default_timezone, earliest=workflow.now()),
+        result_type=SendPlan, start_to_close_timeout=timedelta(seconds=10), retry_policy=DB_RETRY,
+        summary=f"send window for the {message.value}")
+    return plan.send_at, plan.timezone
+
+
+async def deliver(input: DormantAccountInput, state: LifecycleState, command: Deliver) -> dict[str, Any]:
+    """Run the delivery activity; a permanent failure, or a provider down past the give-up time, comes back
+    as `failed` with the reason, never as a workflow failure."""
+    review = state.review
+    request = DeliveryRequest(
+        account_id=input.account_id, workflow_id=workflow.info().workflow_id, episode=review.episode,
+        kind=command.message.value, channel=command.channel, subject=command.subject, body=command.body,
+        path=review.path.value if review.path else "", owner_email=review.owner_email,
+        thread_message_id=command.thread_message_id, attempt=command.attempt, approved_at=command.approved_at,
+        fingerprint=send_fingerprint(review.assessment) if review.assessment else None, policy=input.policy,
+        send_window=input.send_window, default_timezone=input.default_timezone)
+    try:
+        result = await workflow.execute_activity(
+            "deliver", request, result_type=DeliveryResult, start_to_close_timeout=input.timings.delivery_timeout,
+            schedule_to_close_timeout=input.timings.delivery_give_up_after, retry_policy=DELIVERY_RETRY,
+            summary=f"deliver {command.message.value} by {command.channel}")
+    except ActivityError as err:
+        cause = err.cause
+        why = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+        return {"status": DeliveryStatus.failed, "reason": f"The message could not be sent: {why}"[:500]}
+    return {"status": result.status, "message_id": result.message_id, "stop": result.stop,
+            "reason": result.reason or result.suppressed_reason or ""}
+
+
+class Ledger:
+    """Turns Record commands into measurement events with deterministic ids (episode + sequence)."""
+
+    def __init__(self, input: DormantAccountInput, episode: str) -> None:
+        self.input, self.episode, self.seq = input, episode, input.seq
+        self._written_review: str | None = None
+
+    async def write(self, records: list[Record], state: LifecycleState, pack: EvidencePack | None) -> None:
+        steps = [self._step(record, state, pack, last=i == len(records) - 1) for i, record in enumerate(records)]
+        await workflow.execute_local_activity(
+            "record_steps", steps, start_to_close_timeout=timedelta(seconds=10), retry_policy=DB_RETRY,
+            summary="record " + ", ".join(r.kind.value for r in records))
+
+    def _step(self, record: Record, state: LifecycleState, pack: EvidencePack | None, last: bool) -> StepRecord:
+        self.seq += 1
+        info = workflow.info()
+        review = state.review
+        account = pack.account if pack else None
+        snapshot = None
+        if last:  # the full review only when it changed since the last write: it is the largest payload
+            key = review.model_dump_json()
+            snapshot, self._written_review = (review, key) if key != self._written_review else (None, key)
+        view = ProjectionView(
+            priority=review.priority, tier=account.tier if account else None,
+            last_activity_at=account.last_activity_at if account else None,
+            account_value=account.account_value if account else None,
+            risk_level=account.risk_level if account else None,
+            recommended_next_step=review.assessment.recommended_next_step if review.assessment else "",
+            draft_version=review.current_draft.version if review.current_draft else 0,
+            outcome=review.outcome.value if review.outcome else None,
+            finished_at=record.at if review.outcome else None, reopen_after=review.reopen_after,
+            stage=review.stage.value, owner_email=review.owner_email, state=snapshot)
+        return StepRecord(
+            event_id=f"{info.workflow_id}:{self.episode}:{self.seq}:{record.kind.value}", type=record.kind.value,
+            at=record.at, account_id=self.input.account_id, workflow_id=info.workflow_id, episode=self.episode,
+            stage=record.stage.value, path=review.path.value if review.path else None,
+            owner_email=record.owner_email, segment=account.segment if account else None, detail=record.detail,
+            view=view)
+
+
+class Publisher:
+    """Search attributes and current details for Temporal UI, upserted only when they change (each
+    upsert is a history event)."""
+
+    def __init__(self) -> None:
+        self._last: tuple | None = None
+
+    def publish(self, account_id: str, state: LifecycleState) -> None:
+        review = state.review
+        values = (review.stage.value, review.owner_email, review.path.value if review.path else None,
+                  review.priority)
+        workflow.set_current_details(f"**{review.stage.value}** ({state.phase.value}): "
+                                     f"{review.notice or 'owner ' + (review.owner_email or 'unassigned')}")
+        if values == self._last:
+            return
+        self._last = values
+        pairs = [ACCOUNT_ID.value_set(account_id), STAGE.value_set(values[0])]
+        if values[1]:
+            pairs.append(ACCOUNT_OWNER.value_set(values[1]))
+        if values[2]:
+            pairs.append(PATH.value_set(values[2]))
+        if values[3] is not None:
+            pairs.append(PRIORITY.value_set(values[3]))
+        workflow.upsert_search_attributes(pairs)
