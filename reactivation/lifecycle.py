@@ -166,6 +166,7 @@ class _Step:
         if first and self.config.standing_approval and standing_approval_applies(self.state):
             rule = Decision(action=Action.approve, draft_version=event.draft.version,
                             decided_by="rule:standing-approval", decided_by_admin=True)
+            self._phase(Phase.awaiting_review)  # decided at once, by the admin's rule instead of the owner
             return self._decided(Decided(at=self.at, decision=rule))
         self._await_review("" if first else "Redrafted: review the new draft.")
 

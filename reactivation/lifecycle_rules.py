@@ -101,8 +101,9 @@ def _invalid(decision: Decision, draft: OutreachDraft | None, now: datetime | No
 
     if decision.action == Action.monitor and decision.until is None:
         return invalid("monitor needs `until`, the date to review the account again")
-    if decision.until is not None and now is not None and decision.until <= now.date():
-        return invalid("`until` must be a date in the future")
+    if decision.action == Action.close and decision.until is not None and now is not None \
+            and decision.until <= now.date():
+        return invalid("`until` (when the account may be reviewed again) must be a date in the future")
     if decision.action == Action.close and not (decision.reason or "").strip():
         return invalid("close needs a `reason`")
     if decision.send_at is not None and decision.send_at.tzinfo is None:

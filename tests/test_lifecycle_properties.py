@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from reactivation.lifecycle import transition
 from reactivation.lifecycle_model import (
@@ -69,6 +69,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.finishes = 0
         self.after_end = 0  # messages delivered after the episode ended
         self.steps = 0
+
+    @initialize(standing=st.booleans(), holdout=st.sampled_from([0.0, 0.0, 0.5]))
+    def begin(self, standing, holdout):
+        """The admin's switches vary per run: standing approval on or off, a holdout share or none."""
+        self.config = self.config.model_copy(update={"standing_approval": standing, "holdout_share": holdout,
+                                                     "holdout_salt": "s"})
         self.feed(Begin(at=self.now))
 
     # ------------------------------------------------------------ plumbing
@@ -138,8 +144,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.tick(5)
         draft = OutreachDraft(version=command.version, channel=channel, subject=f"Subject v{command.version}",
                               body=f"Body v{command.version}", follow_up_body=follow_up)
-        self.feed(DraftReady(at=self.now, draft=draft, brief=ReviewBrief(
+        commands = self.feed(DraftReady(at=self.now, draft=draft, brief=ReviewBrief(
             why_quiet="", relationship_summary="", recommended_next_step="", why_this_step="")))
+        if any(isinstance(c, Record) and c.kind == LedgerKind.approved for c in commands):
+            assert self.config.standing_approval and self.state.review.decisions[-1].by == "rule:standing-approval"
+            assert self.state.review.approved == draft, "the standing approval changed the draft"
+            self.approved_content, self.issue_since_approval = draft, False
 
     @precondition(lambda self: self.has(PlanSend))
     @rule(later=st.integers(0, 7200))
@@ -168,6 +178,8 @@ class LifecycleMachine(RuleBasedStateMachine):
     def review_again(self):
         """The monitor date came: the workflow continues as new with the review carried over."""
         self.take(ReviewAgain)
+        if self.state.phase != Phase.monitoring:
+            return  # ended (or decided) before the workflow got to it: the interpreter skips it too
         carried = self.state.review.model_copy(update={"stage": Stage.gathering_evidence, "approved": None})
         self.state = LifecycleState(review=carried)
         self.feed(Begin(at=self.now))
@@ -247,6 +259,19 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.feed(TimerFired(at=self.now, kind=wake.kind))
 
     # ------------------------------------------------------------ invariants
+
+    @invariant()
+    def never_stuck(self):
+        """Every phase that waits for the workflow's own work has that work in flight (or a timer)."""
+        needs = {Phase.gathering: GatherEvidence, Phase.drafting: PrepareDraft, Phase.redrafting: PrepareDraft,
+                 Phase.delivering: Deliver, Phase.delivering_follow_up: Deliver}
+        phase = self.state.phase
+        if phase in needs and self.finishes == 0 and self.steps:
+            assert self.has(needs[phase]), f"stuck in {phase.value}: nothing in flight"
+        if phase in (Phase.scheduled, Phase.awaiting_follow_up):
+            assert self.state.wake is not None or self.has(PlanSend), f"stuck in {phase.value}"
+        if phase in (Phase.outcome_window, Phase.holdout, Phase.awaiting_review):
+            assert self.state.wake is not None or self.state.reminders_sent == 2, f"no timer in {phase.value}"
 
     @invariant()
     def stage_matches_phase(self):

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from reactivation.lifecycle import transition
     from reactivation.lifecycle_model import (
         Begin, Command, CrmEventIn, Decided, Deliver, DeliveryOutcome, DraftReady, EvidenceReady, Finish,
-        GatherEvidence, Input, LifecycleConfig, LifecycleState, PlanSend, PrepareDraft, Record, ReviewAgain,
+        GatherEvidence, Input, LifecycleConfig, LifecycleState, Phase, PlanSend, PrepareDraft, Record, ReviewAgain,
         SendSlot, TimerFired,
     )
     from reactivation.lifecycle_rules import refusal
@@ -156,8 +156,13 @@ class DormantAccountWorkflow:
             self._feed(DeliveryOutcome(at=workflow.now(), message=command.message, **outcome))
         elif isinstance(command, Finish):
             return await self._finish()
-        elif isinstance(command, ReviewAgain):
-            await self._flush_remaining()
+        elif isinstance(command, ReviewAgain) and self._state.phase == Phase.monitoring:
+            await self._flush_remaining()  # an event or decision that arrived first has ended the monitoring
+            if self._state.phase != Phase.monitoring:
+                return None
+            if self._commands:  # something arrived while flushing: handle it, then come back
+                self._commands.append(command)
+                return None
             carried = self._state.review
             workflow.continue_as_new(self._input.model_copy(update={"carried": carried, "seq": self._ledger.seq,
                                                                     "source": "monitor"}))
