@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from reactivation.models import Channel
+from reactivation.ledger_models import StepRecord
 from reactivation.policy_config import PolicyConfig
 from reactivation.vocabulary import DeliveryStatus, GuardStop
 
@@ -33,6 +34,7 @@ class DeliveryRequest(BaseModel):
     policy: PolicyConfig | None = None  # the rules in force for the episode, to judge the account again
     send_window: str = ""  # the customer's business hours; the guard refuses outside them
     default_timezone: str = "UTC"
+    records: list[StepRecord] = Field(default_factory=list)  # the approval's ledger events, written first
 
 
 class DeliveryResult(BaseModel):

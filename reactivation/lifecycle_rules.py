@@ -41,6 +41,8 @@ _WHY_NOT = {
     Phase.awaiting_follow_up: "the message was sent; the follow-up is scheduled",
     Phase.outcome_window: "the message was sent; the outcome window is open",
     Phase.holdout: "the account is in the holdout control group", Phase.done: "the review is closed",
+    Phase.held: "the account is already held", Phase.monitoring: "the account is monitored: close it, or wait",
+    Phase.owner_task: "an owner task is open: close it with the outcome (responded, reactivated, no_response)",
 }
 # Phases where a draft version is on the table: a decision must name the current one.
 _VERSIONED = frozenset({Phase.awaiting_review, Phase.held, Phase.scheduled, Phase.redrafting})

@@ -18,7 +18,7 @@ from reactivation.models import CrmEvent, Decision, Outcome
 from reactivation.reentry import SkipReason
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
-from tests.lifecycle_helpers import OWNER, approve, running_worker, start_account, wait_for_stage
+from tests.lifecycle_helpers import OWNER, approve, keep_history, running_worker, start_account, wait_for_stage
 from tests.test_delivery_smtp import Sink, smtp_settings
 from workflows.dormant_account import DormantAccountWorkflow
 
@@ -54,6 +54,7 @@ async def test_1_approval_during_a_redraft_is_refused_and_only_the_reviewed_draf
         handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await decide(handle, "redraft", note="mention the new clinic")
+        redrafting = handle
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await decide(handle, "approve", 1)  # the old version, while v2 is being written
         assert refusal_kind(refused.value) == "conflict"
@@ -65,6 +66,7 @@ async def test_1_approval_during_a_redraft_is_refused_and_only_the_reviewed_draf
             await asyncio.sleep(0.1)
         await decide(handle, "approve", 2, body="Edited v2 body the owner read")
         await handle.result()
+        await keep_history(redrafting, "v2_redraft_then_approve_edited")
     sent = await outbox(pool, account_id)
     first = [m["body"] for m in sent if m["kind"] == "first"]
     assert len(first) == 1 and first[0].startswith("Edited v2 body the owner read\n")  # plus the unsubscribe footer
@@ -81,6 +83,7 @@ async def test_2_issue_opened_during_the_follow_up_wait_cancels_it_and_keeps_the
         await wait_for_stage(handle, "sent")
         await crm(pool, handle, account_id, "issue_opened", "Invoice wrong")
         result = await handle.result()
+        await keep_history(handle, "v2_issue_cancels_follow_up")
     assert [m["kind"] for m in await outbox(pool, account_id)] == ["first"]
     events = await fetch_events(pool, account_id)
     assert "follow_up_cancelled" in events and "follow_up_sent" not in events
@@ -186,6 +189,7 @@ async def test_8_owner_change_keeps_the_owner_task_open_and_hands_it_to_the_new_
         assert refusal_kind(refused.value) == "forbidden"
         await decide(handle, "close", reason="responded", by="NEW.owner@test.dormant")
         result = await handle.result()
+        await keep_history(handle, "v2_owner_task_reassigned_responded")
     assert result.outcome == Outcome.responded
     assert await pool.fetchval("SELECT owner_email FROM accounts WHERE account_id = $1", account_id) \
         == "new.owner@test.dormant"

@@ -115,7 +115,7 @@ async def test_review_page_over_http(client, pool, settings, prefix):
         assert held.startswith("Accepted") and "held" in held
         await wait_for_stage(handles[0], "held")
         again = await decide(http, mine, csrf, action="hold", draft_version="1")
-        assert again.startswith("Refused (409)") and "cannot hold while the account is in stage held" in again
+        assert again.startswith("Refused (409)") and "cannot hold: the account is already held" in again
         assert "wait for renewal talk" in (await http.get(f"/review/accounts/{mine}")).text
 
         async with api_client(settings) as admin_http:

@@ -53,10 +53,11 @@ class DormantAccountWorkflow:
                                                       "outcome": None, "approved": None, "send_at": None})
         self._state = LifecycleState(review=review)
         self._commands: deque[Command] = deque()
-        self._uncommitted = False  # an accepted Update whose workflow task has not completed yet
+        self._uncommitted = False  # an accepted Update whose workflow task may not be committed yet
+        self._held_back: list = []  # its ledger records, waiting for a commit point (see _record)
         self._pack: EvidencePack | None = None
         self._ledger = io.Ledger(input, review.episode)
-        self._publisher = io.Publisher()
+        self._publisher = io.Publisher(fresh_start=input.carried is None)
 
     def _feed(self, event: Input) -> None:
         self._state, commands = transition(self._state, event, self._config)
@@ -112,7 +113,9 @@ class DormantAccountWorkflow:
                     return result
                 continue
             self._publish()
-            await self._wait_for_input_or_wake()
+            await self._commit_point()
+            if not self._commands:
+                await self._wait_for_input_or_wake()
 
     async def _wait_for_input_or_wake(self) -> None:
         wake = self._state.wake
@@ -134,14 +137,14 @@ class DormantAccountWorkflow:
         if isinstance(command, Record):
             await self._record([command, *self._take_records()])
         elif isinstance(command, GatherEvidence):
-            self._publish()
             self._pack = await io.gather_evidence(self._input.account_id)
             assessment = assess(self._pack, workflow.now(), self._input.policy)
             account = self._pack.account
             self._feed(EvidenceReady(at=workflow.now(), assessment=assessment, owner_email=account.owner_email,
                                      tier=account.tier, consent_status=account.consent_status))
         elif isinstance(command, PrepareDraft):
-            self._publish()
+            self._publish(stage_only=True)
+            await self._commit_point()
             result = await io.prepare_draft(self._input, self._pack, self._state.review.assessment, command)
             self._feed(DraftReady(at=workflow.now(), draft=result.draft, brief=result.brief,
                                   usage={"prompt_tokens": result.prompt_tokens,
@@ -152,7 +155,8 @@ class DormantAccountWorkflow:
             self._feed(SendSlot(at=workflow.now(), message=command.message, slot=slot, timezone=zone))
         elif isinstance(command, Deliver):
             self._publish()
-            outcome = await io.deliver(self._input, self._state, command)
+            records, self._held_back, self._uncommitted = self._held_back, [], False
+            outcome = await io.deliver(self._input, self._state, command, records)
             self._feed(DeliveryOutcome(at=workflow.now(), message=command.message, **outcome))
         elif isinstance(command, Finish):
             return await self._finish()
@@ -175,19 +179,31 @@ class DormantAccountWorkflow:
         return batch
 
     async def _record(self, records: list[Record]) -> None:
-        """Write measurement events, never before the workflow task that accepted a decision is committed:
-        an Update is in history only once that task completes, and a ledger row for a decision the server
-        then lost would be a phantom. A 1 ms timer ends the task first."""
+        """Write measurement events, but never a decision's before the workflow task that accepted it is
+        committed: an Update is in history only once that task completes, and a ledger row for a decision
+        the server then lost would be a phantom. Such records are held back to the next commit point: the
+        delivery activity writes them first thing (it cannot start before the commit), otherwise a 1 ms
+        timer ends the task (_commit_point). Everything after them waits too, so the ledger keeps order."""
+        steps = self._ledger.steps(records, self._state, self._pack)
+        if self._uncommitted or self._held_back:
+            self._held_back += steps
+            return
+        await self._ledger.write(steps)
+
+    async def _commit_point(self) -> None:
+        if not self._held_back:
+            return
         if self._uncommitted:
-            self._uncommitted = False
             await workflow.sleep(0.001)
-            records += self._take_records()
-        await self._ledger.write(records, self._state, self._pack)
+            self._uncommitted = False
+        steps, self._held_back = self._held_back, []
+        await self._ledger.write(steps)
 
     async def _flush_remaining(self) -> None:
         records = self._take_records()
         if records:
             await self._record(records)
+        await self._commit_point()
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._publish()
 
@@ -197,6 +213,6 @@ class DormantAccountWorkflow:
         return DormantAccountResult(account_id=self._input.account_id, stage=review.stage, outcome=review.outcome,
                                     sent_message_ids=review.sent_message_ids)
 
-    def _publish(self) -> None:
+    def _publish(self, stage_only: bool = False) -> None:
         """Search attributes and current details for Temporal UI, upserted only when they change."""
-        self._publisher.publish(self._input.account_id, self._state)
+        self._publisher.publish(self._input.account_id, self._state, stage_only=stage_only)

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from reactivation.lifecycle_model import Deliver, LifecycleState, PrepareDraft, Record
     from reactivation.models import Assessment, EvidencePack
     from reactivation.send_guard import send_fingerprint
-    from reactivation.vocabulary import DeliveryStatus, MessageKind
+    from reactivation.vocabulary import DeliveryStatus, MessageKind, Stage
     from workflows.dormant_account_models import DormantAccountInput
 
 ACCOUNT_ID = SearchAttributeKey.for_keyword("AccountId")
@@ -83,9 +83,11 @@ async def plan_send(input: DormantAccountInput, pack: EvidencePack | None, messa
     return plan.send_at, plan.timezone
 
 
-async def deliver(input: DormantAccountInput, state: LifecycleState, command: Deliver) -> dict[str, Any]:
-    """Run the delivery activity; a permanent failure, or a provider down past the give-up time, comes back
-    as `failed` with the reason, never as a workflow failure."""
+async def deliver(input: DormantAccountInput, state: LifecycleState, command: Deliver,
+                  records: list[StepRecord]) -> dict[str, Any]:
+    """Run the delivery activity (which first writes `records`, the approval's ledger events); a permanent
+    failure, or a provider down past the give-up time, comes back as `failed` with the reason, never as a
+    workflow failure."""
     review = state.review
     request = DeliveryRequest(
         account_id=input.account_id, workflow_id=workflow.info().workflow_id, episode=review.episode,
@@ -93,7 +95,7 @@ async def deliver(input: DormantAccountInput, state: LifecycleState, command: De
         path=review.path.value if review.path else "", owner_email=review.owner_email,
         thread_message_id=command.thread_message_id, attempt=command.attempt, approved_at=command.approved_at,
         fingerprint=send_fingerprint(review.assessment) if review.assessment else None, policy=input.policy,
-        send_window=input.send_window, default_timezone=input.default_timezone)
+        send_window=input.send_window, default_timezone=input.default_timezone, records=records)
     try:
         result = await workflow.execute_activity(
             "deliver", request, result_type=DeliveryResult, start_to_close_timeout=input.timings.delivery_timeout,
@@ -114,11 +116,13 @@ class Ledger:
         self.input, self.episode, self.seq = input, episode, input.seq
         self._written_review: str | None = None
 
-    async def write(self, records: list[Record], state: LifecycleState, pack: EvidencePack | None) -> None:
-        steps = [self._step(record, state, pack, last=i == len(records) - 1) for i, record in enumerate(records)]
+    def steps(self, records: list[Record], state: LifecycleState, pack: EvidencePack | None) -> list[StepRecord]:
+        return [self._step(record, state, pack, last=i == len(records) - 1) for i, record in enumerate(records)]
+
+    async def write(self, steps: list[StepRecord]) -> None:
         await workflow.execute_local_activity(
             "record_steps", steps, start_to_close_timeout=timedelta(seconds=10), retry_policy=DB_RETRY,
-            summary="record " + ", ".join(r.kind.value for r in records))
+            summary="record " + ", ".join(s.type for s in steps))
 
     def _step(self, record: Record, state: LifecycleState, pack: EvidencePack | None, last: bool) -> StepRecord:
         self.seq += 1
@@ -151,16 +155,18 @@ class Publisher:
     """Search attributes and current details for Temporal UI, upserted only when they change (each
     upsert is a history event)."""
 
-    def __init__(self) -> None:
-        self._last: tuple | None = None
+    def __init__(self, fresh_start: bool) -> None:
+        # A fresh start already carries the starter's attributes (account id, stage gathering_evidence).
+        self._last: tuple | None = (Stage.gathering_evidence.value, None, None, None) if fresh_start else None
 
-    def publish(self, account_id: str, state: LifecycleState) -> None:
+    def publish(self, account_id: str, state: LifecycleState, *, stage_only: bool = False) -> None:
+        """`stage_only`: before a step that does not wait long, upsert only if the stage itself changed."""
         review = state.review
         values = (review.stage.value, review.owner_email, review.path.value if review.path else None,
                   review.priority)
         workflow.set_current_details(f"**{review.stage.value}** ({state.phase.value}): "
                                      f"{review.notice or 'owner ' + (review.owner_email or 'unassigned')}")
-        if values == self._last:
+        if values == self._last or (stage_only and self._last and values[0] == self._last[0]):
             return
         self._last = values
         pairs = [ACCOUNT_ID.value_set(account_id), STAGE.value_set(values[0])]
