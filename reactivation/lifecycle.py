@@ -14,31 +14,19 @@ for the README.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 
 from reactivation.holdout import assign_arm
 from reactivation.lifecycle_model import (
-    Begin, Command, CrmEventIn, Decided, Deliver, DeliveryOutcome, DraftReady, EvidenceReady, Finish, GatherEvidence,
-    Input, LifecycleConfig, LifecycleState, Phase, PlanSend, PrepareDraft, Record, ReviewAgain, SendSlot, TimerFired,
-    Wake, WaitKind,
+    Begin, Command, CrmEventIn, Decided, DeliveryOutcome, DraftReady, EvidenceReady, GatherEvidence, Input,
+    LifecycleConfig, LifecycleState, Phase, PlanSend, PrepareDraft, ReviewAgain, SendSlot, TimerFired, WaitKind,
 )
 from reactivation.lifecycle_rules import (
-    OWNER_TASK_OUTCOMES, PRE_SEND, customer_event_outcome, refusal, stage_for, standing_approval_applies,
-    with_edits,
+    OWNER_TASK_OUTCOMES, PRE_SEND, customer_event_outcome, refusal, standing_approval_applies, with_edits,
 )
+from reactivation.lifecycle_sending import SendingSteps
 from reactivation.models import Decision, DecisionRecord
-from reactivation.reentry import owner_until, reopen_after
-from reactivation.vocabulary import (
-    Action, CrmEventType, DeliveryStatus, GuardStop, LedgerKind, MessageKind, Outcome, Path, STOP_EVENTS,
-)
-
-OUTCOME_LEDGER_KIND = {
-    Outcome.reactivated: LedgerKind.reactivated, Outcome.reactivated_before_outreach: LedgerKind.reactivated,
-    Outcome.responded: LedgerKind.responded, Outcome.no_response: LedgerKind.closed,
-    Outcome.opted_out: LedgerKind.opted_out, Outcome.suppressed: LedgerKind.suppressed,
-    Outcome.closed_by_owner: LedgerKind.closed, Outcome.not_ready: LedgerKind.not_ready,
-}
-MIN_WAIT = timedelta(seconds=1)
+from reactivation.reentry import owner_until
+from reactivation.vocabulary import Action, CrmEventType, LedgerKind, MessageKind, Outcome, Path, STOP_EVENTS
 
 
 def transition(state: LifecycleState, event: Input, config: LifecycleConfig) -> tuple[LifecycleState, list[Command]]:
@@ -48,71 +36,14 @@ def transition(state: LifecycleState, event: Input, config: LifecycleConfig) -> 
     return step.state, step.commands
 
 
-class _Step:
-    """One transition in progress: the copied state, and the commands it emits."""
-
-    def __init__(self, state: LifecycleState, config: LifecycleConfig, at: datetime) -> None:
-        self.state, self.config, self.at = state, config, at
-        self.review = state.review
-        self.commands: list[Command] = []
+class _Step(SendingSteps):
+    """Every input's handling; the primitives are in lifecycle_steps.py, sending in lifecycle_sending.py."""
 
     def apply(self, event: Input) -> None:
         handler = {Begin: self._begin, EvidenceReady: self._evidence, DraftReady: self._draft_ready,
                    Decided: self._decided, CrmEventIn: self._crm_event, TimerFired: self._timer,
                    SendSlot: self._send_slot, DeliveryOutcome: self._delivery}[type(event)]
         handler(event)
-
-    # ------------------------------------------------------------ primitives
-
-    def _phase(self, phase: Phase) -> None:
-        self.state.phase = phase
-        self.review.phase = phase.value
-        self.review.stage = stage_for(phase, self.review.outcome, self.state.follow_up_sent)
-
-    def _record(self, kind: LedgerKind, **detail) -> None:
-        self.commands.append(Record(kind=kind, at=self.at, stage=self.review.stage, owner_email=self.review.owner_email,
-                                    detail={k: v for k, v in detail.items() if v is not None}))
-
-    def _wake(self, kind: WaitKind | None, at: datetime | None = None) -> None:
-        self.state.wake = None if kind is None else Wake(kind=kind, at=max(at, self.at + MIN_WAIT))
-
-    def _finish(self, outcome: Outcome, kind: LedgerKind | None = None, until=None, **detail) -> None:
-        if self.state.phase == Phase.done:
-            return
-        self.review.outcome = outcome
-        self.review.approved = None
-        self.review.send_at = None
-        self.review.reopen_after = reopen_after(outcome, self.at, owner_until(until), self.config.rules)
-        self._wake(None)
-        self._phase(Phase.done)
-        self._record(kind or OUTCOME_LEDGER_KIND[outcome], outcome=outcome.value, **detail)
-        self.commands.append(Finish(outcome=outcome))
-
-    def _await_review(self, notice: str = "") -> None:
-        self.review.notice = notice
-        self.state.review_since = self.at
-        self.state.reminders_sent = 0
-        self._phase(Phase.awaiting_review)
-        self._wake(WaitKind.reminder, self.at + self.config.review_reminder_after)
-        self._record(LedgerKind.awaiting_review)
-
-    def _hold(self, reason: str, by: str | None = None) -> None:
-        self.review.approved = None
-        self.review.send_at = None
-        self._wake(None)
-        self._phase(Phase.held)
-        self._record(LedgerKind.held, reason=reason, by=by)
-
-    def _monitor(self, until: datetime) -> None:
-        self._phase(Phase.monitoring)
-        self._wake(WaitKind.monitor, until)
-        self._record(LedgerKind.monitoring, until=until.date().isoformat())
-
-    def _owner_task(self, task: str) -> None:
-        self.review.notice = f"Owner task: {task}"
-        self._wake(None)
-        self._phase(Phase.owner_task)
-        self._record(LedgerKind.owner_task, task=task)
 
     # ------------------------------------------------------------ inputs
 
@@ -244,85 +175,6 @@ class _Step:
         if self.state.tier in ("strategic", "standard"):
             return self._owner_task("no response: a personal phone call by the owner")
         self._finish(Outcome.no_response, reason="no_response")
-
-    def _send_slot(self, event: SendSlot) -> None:
-        expected = Phase.scheduled if event.message == MessageKind.first else Phase.awaiting_follow_up
-        if self.state.phase != expected:
-            return  # held, closed or stopped while the window was being planned
-        if event.slot > self.at:
-            what = "first message" if event.message == MessageKind.first else "follow-up"
-            self.review.send_at = event.slot
-            self.review.notice = (f"The {what} waits for the customer's business hours: "
-                                  f"{event.slot:%Y-%m-%d %H:%M} UTC ({event.timezone}).")
-            self._wake(WaitKind.send_window, event.slot)
-            return
-        self._deliver(event.message)
-
-    def _deliver(self, message: MessageKind) -> None:
-        draft = self.review.approved
-        first = message == MessageKind.first
-        self._wake(None)
-        self._phase(Phase.delivering if first else Phase.delivering_follow_up)
-        self.commands.append(Deliver(
-            message=message, channel=draft.channel, subject=draft.subject,
-            body=draft.body if first else draft.follow_up_body, attempt=self.state.send_attempt,
-            approved_at=self.state.approved_at, thread_message_id=None if first else self.state.first_message_id))
-
-    def _delivery(self, event: DeliveryOutcome) -> None:
-        first = event.message == MessageKind.first
-        if self.state.phase != (Phase.delivering if first else Phase.delivering_follow_up):
-            return
-        if event.status in (DeliveryStatus.sent, DeliveryStatus.uncertain):
-            self._sent(event, first)
-        elif event.status == DeliveryStatus.bounced:
-            self._finish(Outcome.suppressed, LedgerKind.bounced, reason=event.reason, message=event.message.value)
-        elif event.stop == GuardStop.window_closed:
-            self._phase(Phase.scheduled if first else Phase.awaiting_follow_up)
-            self.commands.append(PlanSend(message=event.message))
-        elif event.stop == GuardStop.consent_withdrawn:
-            self._finish(Outcome.opted_out, reason=event.reason)
-        elif event.stop == GuardStop.address_suppressed:
-            self._finish(Outcome.suppressed, reason=event.reason)
-        elif not first:
-            self._follow_up_cancelled(event.reason or event.status.value)
-        elif event.stop == GuardStop.customer_returned:
-            self._finish(Outcome.reactivated_before_outreach, reason=event.reason)
-        else:
-            self._record(LedgerKind.send_stopped, reason=event.reason, stop=event.stop.value if event.stop else None)
-            if event.stop == GuardStop.issue_opened:
-                self._hold(event.reason)
-                self.review.notice = event.reason
-            else:
-                self._await_review(event.reason)
-        pending, self.state.pending_stop = self.state.pending_stop, None
-        if pending is not None and self.state.phase != Phase.done:
-            self._crm_event(CrmEventIn(at=self.at, event=pending), remember=False)
-
-    def _sent(self, event: DeliveryOutcome, first: bool) -> None:
-        self.review.sent_message_ids.append(event.message_id or "")
-        uncertain = event.status == DeliveryStatus.uncertain or None
-        if first:
-            self.state.first_message_id, self.state.first_sent_at = event.message_id, self.at
-            self.state.outcome_deadline = self.at + self.config.follow_up_after + self.config.outcome_window
-            self.review.send_at = None
-            if self.review.approved.follow_up_body.strip():
-                self._phase(Phase.awaiting_follow_up)
-                self._wake(WaitKind.follow_up, self.at + self.config.follow_up_after)
-            else:
-                self._phase(Phase.outcome_window)
-                self._wake(WaitKind.outcome_window, self.state.outcome_deadline)
-            self._record(LedgerKind.sent, message_id=event.message_id, channel=self.review.approved.channel,
-                         uncertain=uncertain)
-            return
-        self.state.follow_up_sent = True
-        self._phase(Phase.outcome_window)
-        self._wake(WaitKind.outcome_window, self.state.outcome_deadline)
-        self._record(LedgerKind.follow_up_sent, message_id=event.message_id, uncertain=uncertain)
-
-    def _follow_up_cancelled(self, reason: str) -> None:
-        self._phase(Phase.outcome_window)
-        self._wake(WaitKind.outcome_window, self.state.outcome_deadline or self.at)
-        self._record(LedgerKind.follow_up_cancelled, reason=reason)
 
     def _crm_event(self, event: CrmEventIn, remember: bool = True) -> None:
         crm, phase = event.event, self.state.phase
