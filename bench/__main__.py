@@ -30,6 +30,7 @@ TARGETS = {
     "ratio_vs_bare": (">=", 0.8),
     "approval_to_send_p99_ms": ("<", 300),
     "happy_path_history_events": ("<=", 40),
+    "happy_path_with_follow_up_history_events": ("<=", 48),
     "worker_rss_mb_10k_waiting": ("<", 500),
     "scan_1m_select_s": ("<", 5),
     "import_100k_s": ("<", 60),

@@ -25,7 +25,7 @@ from api.reentry import reentry_verdict, review_again
 from db.owners import Principal
 from db.reviews import account_owner, account_view, projection_for
 from reactivation.models import Decision, DecisionResult
-from reactivation.vocabulary import RefusalKind
+from reactivation.vocabulary import Action, RefusalKind
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
@@ -38,7 +38,7 @@ STATUS_FOR = {RefusalKind.forbidden: 403, RefusalKind.conflict: 409, RefusalKind
 
 
 class DecisionIn(BaseModel):
-    action: Literal["approve", "hold", "close", "monitor", "redraft"]
+    action: Action
     draft_version: int = Field(ge=0, le=1_000_000)
     subject: OneLineText | None = Field(None, max_length=200)  # an email header: one line
     body: Text | None = Field(None, max_length=5000)
