@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field
 
-from reactivation.models import Assessment, CrmEvent, Decision, OutreachDraft, ReviewBrief, ReviewState  # noqa: F401
+from reactivation.models import Assessment, CrmEvent, Decision, OutreachDraft, ReviewBrief, ReviewState
 from reactivation.policy_config import PolicyRules
 from reactivation.vocabulary import DeliveryStatus, GuardStop, LedgerKind, MessageKind, Outcome, Stage
 
