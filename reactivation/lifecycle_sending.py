@@ -57,6 +57,7 @@ class SendingSteps(StepBase):
             self._finish(Outcome.reactivated_before_outreach, reason=event.reason)
         else:
             self._record(LedgerKind.send_stopped, reason=event.reason, stop=event.stop.value if event.stop else None)
+            self.review.approved, self.review.send_at = None, None  # the owner approves again, or not
             if event.stop == GuardStop.issue_opened:
                 self._hold(event.reason)
                 self.review.notice = event.reason

@@ -282,6 +282,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert self.state.wake is None
         if self.state.phase in (Phase.scheduled, Phase.delivering):
             assert review.approved is not None
+        if self.state.phase in (Phase.awaiting_review, Phase.held, Phase.redrafting, Phase.done):
+            assert review.approved is None, "an approval outlived its review"
 
 
 LifecycleMachine.TestCase.settings = settings(max_examples=1000, stateful_step_count=50, deadline=None,
