@@ -16,6 +16,7 @@ import asyncpg
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.delivery import DeliveryActivities
 from activities.drafting import DraftingActivities
@@ -25,12 +26,18 @@ from activities.scan import ScanActivities
 from activities.send_time import plan_send_time
 from db.pool import create_pool
 from reactivation.settings import Settings, load_settings
+from reactivation.decision_proof import keys_from
+from workflows import decision_keys
 from workflows.client import connect_temporal
 from workflows.dormancy_scan import DormancyScanWorkflow
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.legacy.dormant_account_v1 import DormantAccountWorkflowV1
 
 
+# The decision keys' registry is shared with the sandbox (not re-imported per run), so the validator reads
+# the keys this process installed; nothing else of the worker's state is visible to workflow code.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows.decision_keys"))
 SHUTDOWN_GRACE = timedelta(seconds=10)  # on SIGTERM, running activities get this long to finish
 
 
@@ -47,12 +54,14 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     evidence, ledger = EvidenceActivities(pool), LedgerActivities(pool)
     delivery, drafting = DeliveryActivities(pool, settings), DraftingActivities(settings)
     queue = task_queue or settings.task_queue
+    decision_keys.install(queue, keys_from(settings.decision_key.get_secret_value() if settings.decision_key else ""))
     scan = ScanActivities(pool, client, settings)
     activities = [evidence.gather_evidence, ledger.record_step, ledger.record_steps, delivery.deliver, scan.scan_dormant_page,
                   drafting.prepare_template_draft, plan_send_time]
     if not settings.llm_enabled:
         activities.append(drafting.prepare_draft)
-    workers = [Worker(client, task_queue=queue, workflows=[DormantAccountWorkflow, DormantAccountWorkflowV1, DormancyScanWorkflow],
+    workers = [Worker(client, task_queue=queue, workflow_runner=SANDBOX,
+                      workflows=[DormantAccountWorkflow, DormantAccountWorkflowV1, DormancyScanWorkflow],
                       activities=activities, **tuning(settings),
                       max_task_queue_activities_per_second=settings.activity_rate_per_s)]
     if settings.llm_enabled:

@@ -182,7 +182,8 @@ class DeliveryActivities:
                 headers["Reply-To"] = request.owner_email
             else:
                 secret = self.settings.unsubscribe_secret.get_secret_value()
-                url = f"{self.settings.public_url.rstrip('/')}/v1/unsubscribe/{make_token(request.account_id, secret)}"
+                token = make_token(request.account_id, to_address, secret)  # unsubscribes this address
+                url = f"{self.settings.public_url.rstrip('/')}/v1/unsubscribe/{token}"
                 headers["List-Unsubscribe"] = f"<{url}>"
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
                 body = f"{body}\n\n--\nTo stop these emails: {url}"

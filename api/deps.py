@@ -24,6 +24,7 @@ from temporalio.client import Client
 
 from db.owners import Principal, principal_for_token
 from reactivation.plain_text import header_unsafe
+from reactivation.decision_proof import keys_from
 from reactivation.settings import Settings
 
 REPLAY_WINDOW_S = 300
@@ -65,11 +66,19 @@ async def current_principal(request: Request, pool: Pool) -> Principal:
     return principal
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """A constant-time comparison that any header or form value can reach: compared as UTF-8 bytes, since
+    `hmac.compare_digest` raises TypeError for a str that is not ASCII."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
 def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, now: float | None = None) -> bool:
-    if not timestamp.isdigit() or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW_S:
+    # ASCII decimal digits only: "²" passes str.isdigit() and int() refuses it; 20 digits is plenty for a time
+    if not (timestamp.isascii() and timestamp.isdecimal() and len(timestamp) <= 20) \
+            or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW_S:
         return False
     expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(f"sha256={expected}", signature.strip())
+    return same_secret(signature.strip(), f"sha256={expected}")
 
 
 async def crm_caller(request: Request, pool: Pool, settings: AppSettings) -> Principal:
@@ -85,6 +94,11 @@ async def crm_caller(request: Request, pool: Pool, settings: AppSettings) -> Pri
     if principal is None or not principal.is_admin:
         raise HTTPException(401, "CRM calls need a valid webhook signature or an admin token")
     return principal
+
+
+def decision_keys_of(settings: Settings) -> tuple[bytes, ...]:
+    """The keys that sign owners' decisions (the first signs; see reactivation/decision_proof.py)."""
+    return keys_from(settings.decision_key.get_secret_value() if settings.decision_key else "")
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -103,7 +117,8 @@ class ErrorBody(BaseModel):
 
 
 ERRORS = {code: {"model": ErrorBody, "description": text} for code, text in {
-    401: "missing or invalid credentials", 403: "not your account", 404: "unknown account",
+    401: "missing or invalid credentials", 403: "not allowed (admin only)",
+    404: "unknown account, or another owner's (the same answer)",
     409: "wrong stage or stale draft (the body names the current stage)", 413: "request body too large",
     422: "bad payload: each problem names the field and the reason", 503: "a dependency is down",
 }.items()}

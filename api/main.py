@@ -14,6 +14,64 @@ from api.routes import (accounts, bulk, codec, events, health, queue, report_pag
 from reactivation.settings import Settings, load_settings
 
 MAX_BODY_BYTES = 1_000_000
+TOO_LARGE = f"request body is larger than {MAX_BODY_BYTES} bytes"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses bodies over `max_bytes` with 413, whether or not they declare a Content-Length: a declared
+    length is checked up front, and the bytes are counted as the app reads them (chunked bodies have no
+    Content-Length). The 413 is sent the moment the count passes the limit, before any route or dependency
+    (authentication included) sees the rest, and whatever the app answers after that is dropped."""
+
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES):
+        self.app, self.max_bytes = app, max_bytes
+
+    @staticmethod
+    async def _refuse(scope, receive, send) -> None:
+        await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", ()):
+            # bytes.isdigit() is ASCII only (str.isdigit() passes "²", which int() refuses), and a length
+            # too long to parse is certainly too large
+            digits = value.strip().lstrip(b"0")
+            if name == b"content-length" and value.strip().isdigit() and (
+                    len(digits) > 15 or int(digits or b"0") > self.max_bytes):
+                return await self._refuse(scope, receive, send)
+        received, refused, started = 0, False, False
+
+        async def counted_receive():
+            nonlocal received, refused
+            if refused:
+                raise _BodyTooLarge()
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, receive, send)
+                    raise _BodyTooLarge()
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent (or the response had already begun): drop the app's answer
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,12 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="dormant-outreach", version="0.1.0", lifespan=lifespan,
                   description="Review dormant accounts and send only what their owners approve.")
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"detail": f"request body is larger than {MAX_BODY_BYTES} bytes"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

@@ -50,8 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="smaller run (200 accounts, 2,000 waiting, 100k scan rows, 10k imported)")
     parser.add_argument("--accounts", type=int, help="accounts for review/lifecycle/bare (default 2,000; 200 quick)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="where to write the JSON")
-    parser.add_argument("--approve-via", choices=("update", "signal"), default="update",
-                        help="experiment: approve through decide_signal instead of the API's Update")
+    parser.add_argument("--approve-via", choices=("update",), default="update",
+                        help="how approvals are sent (only the Update: decision signals are ignored)")
     parser.add_argument("--show", type=Path, metavar="JSON", help="print the table of an earlier run and exit")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASUREMENTS)}")
     args = parser.parse_args(argv)

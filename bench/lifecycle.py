@@ -34,15 +34,12 @@ async def _approve(client: Client, account_id: str, update_ms: list[float] | Non
 
     `update_ms` collects how long the call itself took (for the Update: its round trip through the server
     and a workflow task), so the latency to the outbox can be split into "accepted" and "then sent".
-    `via="signal"` uses the product's fire-and-forget `decide_signal` instead (an experiment, not the API's path).
+    (`via="signal"` is gone: the lifecycle ignores decision signals, which cannot be authenticated.)
     """
     handle = client.get_workflow_handle(workflow_id_for(account_id))
     decision = Decision(action="approve", draft_version=1, decided_by=owner_of(account_id), **edits)
     before = time.time()
-    if via == "signal":
-        await handle.signal(DormantAccountWorkflow.decide_signal, decision)
-    else:
-        await handle.execute_update(DormantAccountWorkflow.decide, decision)
+    await handle.execute_update(DormantAccountWorkflow.decide, decision)
     if update_ms is not None:
         update_ms.append((time.time() - before) * 1000)
     return before

@@ -19,12 +19,22 @@ from db.report_scope import SCOPED, Scope
 CSV_COLUMNS = ("event_id", "at", "type", "account_id", "workflow_id", "episode", "stage", "path", "owner_email",
                "segment", "detail")
 BATCH_ROWS = 1000
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading `'` (OWASP); numbers, dates and
+    other non-text values are left as they are, so a negative number stays a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def csv_line(values) -> str:
-    """One RFC 4180 line (quoted where needed, CRLF-terminated)."""
+    """One RFC 4180 line (quoted where needed, CRLF-terminated), every text cell neutralised."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
+    csv.writer(buffer).writerow([neutralised(v) for v in values])
     return buffer.getvalue()
 
 

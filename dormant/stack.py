@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import os
 import signal
 import subprocess
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from dormant.processes import spawn, stop, wait_for_port
+from dormant.supervisor import Restartable, supervise_step
+from dormant.processes import stop, wait_for_port
 from reactivation.settings import Settings
 
 
@@ -112,15 +114,18 @@ class DevStack:
 
         tokens = asyncio.run(self._prepare_data(dsn, temporal_address))
         env = {**os.environ, "DATABASE_URL": dsn, "TEMPORAL_ADDRESS": temporal_address,
-               "DORMANT_DATA_DIR": str(self.data_dir), "DORMANT_SEND_WINDOW": self.settings.send_window}
+               "DORMANT_DATA_DIR": str(self.data_dir), "DORMANT_SEND_WINDOW": self.settings.send_window,
+               "DORMANT_DECISION_KEY": self._decision_key()}
         self.log("starting worker")
-        worker = spawn([sys.executable, "-m", "worker"], log_path=logs / "worker.log", env=env)
+        worker = Restartable("worker", [sys.executable, "-m", "worker"], logs / "worker.log", env)
+        worker.start()
         self.procs.append(("worker", worker))
         self.log(f"starting API on {self.settings.api_host}:{self.settings.api_port}")
-        api = spawn([sys.executable, "-m", "uvicorn", "api.main:app", "--host", self.settings.api_host,
-                     "--port", str(self.settings.api_port), "--log-level", "warning"],
-                    log_path=logs / "api.log", env=env)
-        self.procs.append(("api", api))
+        api_child = Restartable("api", [sys.executable, "-m", "uvicorn", "api.main:app", "--host",
+                                        self.settings.api_host, "--port", str(self.settings.api_port),
+                                        "--log-level", "warning"], logs / "api.log", env)
+        api = api_child.start()
+        self.procs.append(("api", api_child))
         wait_for_port(self.settings.api_host, self.settings.api_port, proc=api, log_path=logs / "api.log")
         # Other `dormant` commands in another shell find the running stack through this file.
         (self.data_dir / STACK_FILE).write_text(json.dumps({"DATABASE_URL": dsn, "TEMPORAL_ADDRESS": temporal_address}))
@@ -129,6 +134,17 @@ class DevStack:
             if started:
                 self.log(f"demo: started {started} reactivation workflows")
         return {"temporal": temporal_address, "dsn": dsn, "tokens": tokens}
+
+    def _decision_key(self) -> str:
+        """DORMANT_DECISION_KEY, or one made for this data dir and kept there: the API signs owners'
+        decisions with it and the worker refuses unsigned ones (README, Security)."""
+        if self.settings.decision_key:
+            return self.settings.decision_key.get_secret_value()
+        path = self.data_dir / "decision.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     async def _prepare_data(self, dsn: str, temporal_address: str) -> dict:
         from db.migrate import migrate_dsn
@@ -161,14 +177,18 @@ class DevStack:
         (self.data_dir / STACK_FILE).unlink(missing_ok=True)
         for name, proc in reversed(self.procs):
             self.log(f"stopping {name}")
-            if isinstance(proc, subprocess.Popen):
+            if isinstance(proc, Restartable):
+                if proc.proc is not None:
+                    stop(proc.proc, sig=signal.SIGTERM, timeout=20)
+            elif isinstance(proc, subprocess.Popen):
                 stop(proc, sig=signal.SIGTERM, timeout=20)
             else:
                 proc.stop()
         self.procs.clear()
 
     def wait(self) -> None:
-        """Block until Ctrl-C/SIGTERM or until a child dies (then say which and stop the rest)."""
+        """Block until Ctrl-C/SIGTERM. A crashed worker or API is restarted (dormant/supervisor.py); if
+        Temporal or PostgreSQL dies, or a child keeps crashing, say why and return (the caller stops all)."""
         stopping = {"flag": False}
 
         def _on_signal(signum, frame):  # noqa: ARG001
@@ -178,9 +198,16 @@ class DevStack:
         signal.signal(signal.SIGINT, _on_signal)
         while not stopping["flag"]:
             for name, proc in self.procs:
-                child = proc if isinstance(proc, subprocess.Popen) else getattr(proc, "proc", None)
+                if isinstance(proc, Restartable):
+                    why = supervise_step(proc, time.monotonic(), self.log)
+                    if why is not None:
+                        self.log(f"{why}; stopping everything")
+                        return
+                    continue
+                child = getattr(proc, "proc", None)
                 if child is not None and child.poll() is not None:
-                    self.log(f"{name} exited with {child.returncode}; see {self.data_dir / 'logs'}")
+                    self.log(f"{name} exited with {child.returncode} and holds the data the others need: "
+                             f"stopping everything (see {self.data_dir / 'logs'})")
                     return
             time.sleep(0.5)
 

@@ -186,6 +186,7 @@ class Decision(BaseModel):
     reason: str | None = None
     note: str | None = None
     until: date | None = None  # monitor: review again on this date; close: not before this date
+    proof: str | None = None  # HMAC by the API (reactivation/decision_proof.py); required when workers hold a key
 
 
 class DecisionResult(BaseModel):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reactivation.durations import parse_duration
@@ -19,6 +19,8 @@ from reactivation.policy_config import PolicyConfig, load_policy
 from reactivation.send_window import parse_window, zone
 
 DELIVERY_MODES = ("outbox", "smtp", "sms")
+DEV_UNSUBSCRIBE_SECRET = "dev-only-unsubscribe-secret-change-me"
+MIN_SECRET_CHARS = 32  # DORMANT_ENV=production refuses shorter unsubscribe and webhook secrets
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -30,7 +32,12 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Every setting the product reads. `.env.example` lists each one with its default."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a refusal must never print the values it was given (secrets among them).
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True,
+                                      hide_input_in_errors=True)
+
+    # --- deployment: `production` refuses to start with dev or missing secrets ---
+    env: Literal["dev", "production"] = Field("dev", validation_alias=_env("DORMANT_ENV"))
 
     # --- external services (standard names) ---
     database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
@@ -99,10 +106,46 @@ class Settings(BaseSettings):
     # --- security ---
     webhook_secret: SecretStr | None = Field(None, validation_alias=_env("DORMANT_WEBHOOK_SECRET"))
     payload_keys: SecretStr | None = Field(None, validation_alias=_env("DORMANT_PAYLOAD_KEYS"))
+    # Signs owners' decisions in the API; workers refuse unsigned ones when set (comma-separated: first signs).
+    decision_key: SecretStr | None = Field(None, validation_alias=_env("DORMANT_DECISION_KEY"))
     codec_cors_origins: str = Field("http://localhost:8233", validation_alias=_env("DORMANT_CODEC_CORS_ORIGINS"))
     unsubscribe_secret: SecretStr = Field(
-        SecretStr("dev-only-unsubscribe-secret-change-me"), validation_alias=_env("DORMANT_UNSUBSCRIBE_SECRET")
+        SecretStr(DEV_UNSUBSCRIBE_SECRET), validation_alias=_env("DORMANT_UNSUBSCRIBE_SECRET")
     )
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> "Settings":
+        """DORMANT_ENV=production: every process (worker, API, CLI) refuses to start with a dev or missing
+        secret, naming each offending variable."""
+        if self.env != "production":
+            return self
+        problems = []
+        unsubscribe = self.unsubscribe_secret.get_secret_value()
+        if unsubscribe == DEV_UNSUBSCRIBE_SECRET:
+            problems.append("DORMANT_UNSUBSCRIBE_SECRET is the dev default")
+        elif len(unsubscribe) < MIN_SECRET_CHARS:
+            problems.append(f"DORMANT_UNSUBSCRIBE_SECRET is shorter than {MIN_SECRET_CHARS} characters")
+        webhook = self.webhook_secret.get_secret_value() if self.webhook_secret is not None else ""
+        if not webhook:
+            problems.append("DORMANT_WEBHOOK_SECRET is not set")
+        elif len(webhook) < MIN_SECRET_CHARS:
+            problems.append(f"DORMANT_WEBHOOK_SECRET is shorter than {MIN_SECRET_CHARS} characters")
+        if self.payload_keys is None or not self.payload_keys.get_secret_value().strip():
+            problems.append("DORMANT_PAYLOAD_KEYS is not set (`dormant new-key` prints an entry)")
+        decision = self.decision_key.get_secret_value().split(",")[0].strip() if self.decision_key else ""
+        if len(decision) < MIN_SECRET_CHARS:
+            problems.append(f"DORMANT_DECISION_KEY is not set or shorter than {MIN_SECRET_CHARS} characters "
+                            "(without it anyone who reaches Temporal can send decisions)")
+        if problems:
+            raise ValueError("DORMANT_ENV=production refuses to start: " + "; ".join(problems)
+                             + f". The two secrets must be random values of at least {MIN_SECRET_CHARS} characters "
+                             "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'` prints one).")
+        return self
 
     @field_validator("delivery")
     @classmethod

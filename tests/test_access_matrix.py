@@ -38,8 +38,8 @@ async def test_access_matrix(client, pool, settings, prefix):
     decision = {"action": "approve", "draft_version": 1}
     expected = {  # (method, path, json body): statuses for none, bad, other, owner, admin
         ("GET", "/v1/queue", None): [401, 401, 200, 200, 200],
-        ("GET", f"/v1/accounts/{account_id}", None): [401, 401, 403, 200, 200],
-        ("POST", f"/v1/accounts/{account_id}/decision", json.dumps(decision)): [401, 401, 403, 409, 409],
+        ("GET", f"/v1/accounts/{account_id}", None): [401, 401, 404, 200, 200],  # not yours = unknown
+        ("POST", f"/v1/accounts/{account_id}/decision", json.dumps(decision)): [401, 401, 404, 409, 409],
         ("GET", "/v1/reports/funnel", None): [401, 401, 200, 200, 200],
         ("GET", "/v1/reports/funnel.svg", None): [401, 401, 200, 200, 200],
         ("GET", "/v1/reports/lift.svg", None): [401, 401, 200, 200, 200],

@@ -65,7 +65,7 @@ async def test_decisions_answer_truthfully(client, pool, settings, prefix, token
 
         url = f"/v1/accounts/{account_id}/decision"
         forbidden = await http.post(url, json={"action": "approve", "draft_version": 1}, headers=bearer(tokens["other"]))
-        assert forbidden.status_code == 403
+        assert forbidden.status_code == 404 and forbidden.json() == {"detail": f"account {account_id!r} not found"}
         stale = await http.post(url, json={"action": "approve", "draft_version": 7}, headers=bearer(tokens["owner"]))
         assert stale.status_code == 409 and "stale" in stale.json()["detail"]
         assert stale.json()["stage"] == "awaiting_review"
@@ -92,7 +92,7 @@ async def test_auth_and_errors(pool, settings, prefix, tokens):
         assert (await http.get("/v1/queue", headers=bearer("dmt_wrong"))).status_code == 401
         assert (await http.get("/v1/accounts/nope-404", headers=bearer(tokens["admin"]))).status_code == 404
         view = await http.get(f"/v1/accounts/{account_id}", headers=bearer(tokens["other"]))
-        assert view.status_code == 403
+        assert view.status_code == 404 and view.json() == {"detail": f"account {account_id!r} not found"}
         view = await http.get(f"/v1/accounts/{account_id}", headers=bearer(tokens["owner"]))
         assert view.status_code == 200 and view.json()["evidence"]["account"]["account_id"] == account_id
         # an owner token cannot act as the CRM

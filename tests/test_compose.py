@@ -23,6 +23,14 @@ yaml = pytest.importorskip("yaml")
 ROOT = Path(__file__).resolve().parent.parent
 APP_IMAGE = "dormant-outreach:local"
 _INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}")
+_REQUIRED = re.compile(r"\$\{([A-Z0-9_]+):\?([^}]*)\}")
+# What an operator exports before `docker compose up` (compose stops on `${VAR:?message}` without them).
+OPERATOR_SECRETS = {
+    "DORMANT_PAYLOAD_KEYS": "k2026:" + "A" * 43 + "=",
+    "DORMANT_UNSUBSCRIBE_SECRET": "u" * 43,
+    "DORMANT_WEBHOOK_SECRET": "w" * 43,
+    "DORMANT_DECISION_KEY": "d" * 43,
+}
 
 
 def setting_aliases() -> dict[str, str]:
@@ -34,8 +42,10 @@ def setting_aliases() -> dict[str, str]:
     return aliases
 
 
-def interpolate(value: str) -> str:
-    """What compose makes of a value when none of its variables is set: each `${VAR:-default}` -> default."""
+def interpolate(value: str, given: dict[str, str] | None = None) -> str:
+    """What compose makes of a value when none of its variables is set: each `${VAR:-default}` -> default.
+    A required `${VAR:?message}` takes its value from `given` (compose refuses to start without it)."""
+    value = _REQUIRED.sub(lambda m: (given or {})[m.group(1)], value) if given is not None else value
     return _INTERPOLATION.sub(lambda m: m.group(2) or "", value)
 
 
@@ -107,13 +117,14 @@ def test_compose_defaults_are_the_settings_defaults(app_services):
 
 @pytest.mark.parametrize("name", ["worker", "api"])
 def test_required_settings_point_at_compose_services(services, name):
-    env = {k: interpolate(v) for k, v in services[name]["environment"].items() if v is not None}
+    env = {k: interpolate(v, OPERATOR_SECRETS) for k, v in services[name]["environment"].items() if v is not None}
     database = urlsplit(env["DATABASE_URL"])
     assert database.scheme in ("postgresql", "postgres") and database.hostname == "postgres"
     assert database.port == 5432 and database.path.strip("/")
     assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
     settings = Settings(_env_file=None, **env)  # the defaults compose would use validate as settings
     assert settings.database_url == env["DATABASE_URL"] and settings.temporal_address == "temporal:7233"
+    assert settings.env == "production"  # and pass the production checks once the operator sets the secrets
 
 
 def test_setup_job_registers_every_search_attribute_with_its_type(services):
@@ -127,10 +138,34 @@ def test_setup_job_registers_every_search_attribute_with_its_type(services):
     assert "temporal_visibility" in schema and "update-schema" in schema
 
 
-def test_api_and_ui_ports_are_published(services):
+def test_api_is_published_and_temporal_only_on_localhost(services):
     assert "8000:8000" in services["api"]["ports"]
-    assert "8233:8080" in services["temporal-ui"]["ports"]
-    assert "7233:7233" in services["temporal"]["ports"]
+    # Temporal's gRPC frontend and its UI have no authentication: never on every interface.
+    assert services["temporal-ui"]["ports"] == ["127.0.0.1:8233:8080"]
+    assert services["temporal"]["ports"] == ["127.0.0.1:7233:7233"]
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            published = str(port)
+            if published.endswith((":7233", ":8080", ":5432")):
+                assert published.startswith("127.0.0.1:"), f"{name} publishes {published} on every interface"
+
+
+def test_compose_runs_in_production_and_requires_every_secret(app_services):
+    """No public default for any secret: compose stops without each, and the settings refuse the stack
+    without them too (DORMANT_ENV=production)."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "dev-only-unsubscribe-secret" not in text
+    for name, service in app_services.items():
+        env = service["environment"]
+        assert env["DORMANT_ENV"] == "production", name
+        for secret in OPERATOR_SECRETS:
+            assert env[secret].startswith(f"${{{secret}:?set {secret}"), (name, secret)
+        resolved = {k: interpolate(v, OPERATOR_SECRETS) for k, v in env.items() if v is not None}
+        assert Settings(_env_file=None, **resolved).env == "production"
+        for secret in OPERATOR_SECRETS:  # any one missing: refused, naming it
+            without = {k: v for k, v in resolved.items() if k != secret}
+            with pytest.raises(ValueError, match=secret):
+                Settings(_env_file=None, **without)
 
 
 def test_dockerfile_builds_the_worker_image():

@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 
 from dormant.processes import free_port
 from reactivation.models import Decision
+from reactivation.unsubscribe import UnsubscribeToken, verify
 from tests.crm_fixtures import add_account
 from tests.lifecycle_helpers import OWNER, review_then_approve, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
@@ -50,6 +51,11 @@ async def test_smtp_first_email_and_threaded_follow_up(client, pool, settings, p
     assert follow["Subject"] == f"Re: {first['Subject']}"
     assert first["List-Unsubscribe"].startswith("<http") and first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/v1/unsubscribe/" in first.get_content()
+    # the link unsubscribes the address the email went to, nothing else
+    token = first["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
+    assert token in first.get_content()
+    assert verify(token, active.unsubscribe_secret.get_secret_value()) == UnsubscribeToken(account_id,
+                                                                                           f"{prefix}@example.com")
     statuses = [r["status"] for r in await pool.fetch("SELECT status FROM outbox WHERE account_id = $1", account_id)]
     assert statuses == ["sent", "sent"]
 

@@ -132,6 +132,16 @@ def test_dormant_dev_runs_stops_cleanly_and_restarts(tmp_path):
         assert {r["account_id"] for r in again} == {r["account_id"] for r in queue}
         still = run.workflows('ReactivationStage="awaiting_review" AND ExecutionStatus="Running"')
         assert len(still) == len(waiting)
+        # The stack heals: kill the worker, and `dormant dev` starts it again (the approval below needs it).
+        worker = [pid for pid in _alive(_descendants(run.proc.pid))
+                  if b"-m\x00worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(worker) == 1, worker
+        os.kill(worker[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while "worker restarted" not in run.output.read_text():
+            assert time.monotonic() < deadline, run.output.read_text()[-2000:]
+            time.sleep(0.5)
+        assert "worker exited with -9; restarting" in run.output.read_text()
         # The README's approval, after the restart: approve the top account, see it in the outbox.
         top = again[0]["account_id"]
         request = urllib.request.Request(

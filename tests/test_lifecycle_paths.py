@@ -36,25 +36,22 @@ async def test_reminder_then_escalation_but_never_auto_approval(client, pool, se
     assert state.stage.value == "awaiting_review" and "approved" not in events
 
 
-async def test_signal_decision_and_refused_signal_is_recorded(client, pool, settings, prefix):
+async def test_a_decision_signal_is_ignored_with_a_notice(client, pool, settings, prefix):
+    """A signal cannot be validated before it is in history: decisions go through the Update only."""
     account_id = f"{prefix}-signal"
     await add_account(pool, account_id)
     async with running_worker(client, pool, settings):
         handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.signal(DormantAccountWorkflow.decide_signal,
-                            Decision(action="approve", draft_version=1, decided_by="intruder@test.dormant"))
-        await wait_for_stage(handle, "awaiting_review")
+                            Decision(action="close", draft_version=1, decided_by=OWNER, reason="bad fit"))
         for _ in range(25):
             state = await handle.query(DormantAccountWorkflow.review_state)
             if state.notice:
                 break
             await asyncio.sleep(0.2)
-        assert "not the owner" in state.notice
-        await handle.signal(DormantAccountWorkflow.decide_signal,
-                            Decision(action="close", draft_version=1, decided_by=OWNER, reason="bad fit"))
-        result = await handle.result()
-    assert result.outcome == Outcome.closed_by_owner
+        assert "ignored" in state.notice and state.stage.value == "awaiting_review" and state.decisions == []
+        await handle.terminate("test done")
 
 
 async def test_call_preference_creates_an_owner_task(client, pool, settings, prefix):

@@ -96,7 +96,8 @@ async def test_review_page_over_http(client, pool, settings, prefix):
         assert page.index('id="flags"') < page.index('id="brief"') < page.index('id="evidence"') \
             < page.index('id="history"') < page.index('id="decide"')
         other_page = await http.get(f"/review/accounts/{theirs}")
-        assert other_page.status_code == 403 and "belongs to another owner" in other_page.text
+        assert other_page.status_code == 404 and f"account {theirs!r} not found".replace("'", "&#39;") \
+            in other_page.text
         assert (await http.get(f"/review/accounts/{prefix}-nobody")).status_code == 404
 
         stale = await decide(http, mine, csrf, action="approve", draft_version="7", subject="x", body="y")
@@ -109,7 +110,7 @@ async def test_review_page_over_http(client, pool, settings, prefix):
         needs_reason = await decide(http, mine, csrf, action="close", draft_version="1")
         assert needs_reason.startswith("Refused (422)") and "reason" in needs_reason
         not_yours = await decide(http, theirs, csrf, action="hold", draft_version="1")
-        assert not_yours == "Refused (403): this account belongs to another owner."
+        assert not_yours == f"Refused (404): account {theirs!r} not found.".replace("'", "&#39;")
 
         held = await decide(http, mine, csrf, action="hold", draft_version="1", reason="wait for renewal talk")
         assert held.startswith("Accepted") and "held" in held

@@ -27,9 +27,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from reactivation.lifecycle_rules import refusal
     from reactivation.models import CrmEvent, Decision, DecisionResult, EvidencePack, ReviewState, Stage
+    from reactivation.vocabulary import RefusalKind
     from reactivation.policy import assess
     from workflows.dormant_account_models import DormantAccountInput, DormantAccountResult
-    from workflows import lifecycle_io as io
+    from reactivation.decision_proof import verify
+    from workflows import decision_keys, lifecycle_io as io
 
 ACCOUNT_ID, ACCOUNT_OWNER, STAGE, PATH, PRIORITY = io.ACCOUNT_ID, io.ACCOUNT_OWNER, io.STAGE, io.PATH, io.PRIORITY
 
@@ -80,6 +82,12 @@ class DormantAccountWorkflow:
 
     @decide.validator
     def _validate_decide(self, decision: Decision) -> None:
+        """Also the trust boundary: with a decision key configured, only decisions the API signed pass
+        (checked here only: validators do not run on replay, so a rotated key cannot break a history)."""
+        keys = decision_keys.keys_for(workflow.info().task_queue)
+        if keys and not verify(decision, keys):
+            raise ApplicationError("this decision did not come through the API (no valid proof)",
+                                   type=RefusalKind.forbidden.value, non_retryable=True)
         self._refuse_if_needed(decision)
 
     def _refuse_if_needed(self, decision: Decision) -> None:
@@ -89,13 +97,10 @@ class DormantAccountWorkflow:
 
     @workflow.signal
     def decide_signal(self, decision: Decision) -> None:
-        """Fire-and-forget form for CRM callers; a refused decision is shown on the review, not applied."""
-        found = refusal(self._state, decision, workflow.now())
-        if found is not None:
-            self._state.review.notice = f"Decision by {decision.decided_by} refused: {found}"
-            return
-        # A signal is in history before the task that handles it runs: its records need no commit point.
-        self._feed(Decided(at=workflow.now(), decision=decision))
+        """Kept so v1-era callers get an answer: a signal cannot be validated before it is in history, so
+        an unauthenticated decision cannot be told from the API's. Decisions go through the Update."""
+        self._state.review.notice = (f"A decision signal from {decision.decided_by} was ignored: decisions go "
+                                     "through the review API (the decide Update).")
 
     @workflow.signal
     def crm_event(self, event: CrmEvent) -> None:

@@ -1,8 +1,9 @@
 """GET /v1/accounts/{id} and POST /v1/accounts/{id}/decision.
 
-Decisions go through the workflow's Update, so the answer is the workflow's own: 200 accepted, 403 not
-your account, 409 wrong stage or stale draft (with the current stage), 422 bad payload. `submit_decision`
-is that path without the JSON framing, so the review page's form post gives exactly the same answers.
+Decisions go through the workflow's Update, so the answer is the workflow's own: 200 accepted, 404 not your
+account or unknown (the same answer, so account ids cannot be probed), 409 wrong stage or stale draft (with
+the current stage), 422 bad payload. `submit_decision` is that path without the JSON framing, so the review
+page's form post gives exactly the same answers.
 """
 
 from __future__ import annotations
@@ -19,22 +20,30 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import (
-    AccountIdPath, AppSettings, Caller, ERRORS, OneLineText, Pool, Temporal, Text, ZonedDatetime, can_see,
+    AccountIdPath, AppSettings, Caller, decision_keys_of, ERRORS, OneLineText, Pool, Temporal, Text, ZonedDatetime, can_see,
 )
 from api.reentry import reentry_verdict, review_again
 from db.owners import Principal
 from db.reviews import account_owner, account_view, projection_for
 from reactivation.models import Decision, DecisionResult
+from reactivation.decision_proof import sign
 from reactivation.vocabulary import Action, RefusalKind
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
 router = APIRouter(prefix="/v1/accounts", tags=["review"], responses=ERRORS)
 
-NOT_YOURS = "this account belongs to another owner"
+
+def not_found(account_id: str) -> str:
+    """The one answer for an unknown account and for another owner's: an id's existence is not revealed."""
+    return f"account {account_id!r} not found"
+
+
+NOT_YOURS = "unknown account, or another owner's (the same answer)"
 NO_OPEN_REVIEW = "conflict: there is no open review for this account"
 # A refusal travels as an ApplicationError whose type is a RefusalKind.
-STATUS_FOR = {RefusalKind.forbidden: 403, RefusalKind.conflict: 409, RefusalKind.invalid: 422}
+# `forbidden` (neither the owner nor an admin) answers like an unknown account: see `not_found`.
+STATUS_FOR = {RefusalKind.forbidden: 404, RefusalKind.conflict: 409, RefusalKind.invalid: 422}
 
 
 class DecisionIn(BaseModel):
@@ -51,15 +60,16 @@ class DecisionIn(BaseModel):
 
 
 async def owned_stage(pool, caller, account_id: str) -> str | None:
-    """The account's projected stage if `caller` may see it; HTTPException 404 unknown, 403 someone else's."""
+    """The account's projected stage if `caller` may see it; HTTPException 404 if it is unknown or someone
+    else's, with the same detail either way."""
     async with pool.acquire() as conn:
         exists, owner = await account_owner(conn, account_id)
         projection = await projection_for(conn, account_id)
     if not exists and projection is None:
-        raise HTTPException(404, f"account {account_id!r} not found")
+        raise HTTPException(404, not_found(account_id))
     owner = projection["owner_email"] if projection and projection["owner_email"] else owner
     if not can_see(caller, owner):
-        raise HTTPException(403, NOT_YOURS)
+        raise HTTPException(404, not_found(account_id))
     return projection["stage"] if projection else None
 
 
@@ -86,10 +96,13 @@ class DecisionAnswer:
     result: DecisionResult | None = None
 
 
-async def submit_decision(pool, temporal, caller: Principal, account_id: str, body: DecisionIn) -> DecisionAnswer:
-    """Send `body` as the workflow's decide Update. Raises HTTPException 404/403 before reaching Temporal."""
+async def submit_decision(pool, temporal, caller: Principal, account_id: str, body: DecisionIn,
+                          keys: tuple[bytes, ...] = ()) -> DecisionAnswer:
+    """Send `body` as the workflow's decide Update. Raises HTTPException 404 (unknown or not yours) before
+    reaching Temporal, and the same 404 if the workflow refuses the caller as neither owner nor admin."""
     stage = await owned_stage(pool, caller, account_id)
-    decision = Decision(**body.model_dump(), decided_by=caller.email, decided_by_admin=caller.is_admin)
+    decision = sign(Decision(**body.model_dump(), decided_by=caller.email, decided_by_admin=caller.is_admin),
+                    keys)  # the proof the workflow's validator checks (the trust boundary)
     handle = temporal.get_workflow_handle(workflow_id_for(account_id))
     try:
         result = await handle.execute_update(DormantAccountWorkflow.decide, decision)
@@ -101,6 +114,8 @@ async def submit_decision(pool, temporal, caller: Principal, account_id: str, bo
         if kind not in STATUS_FOR:  # the v1 workflow: a ValueError whose message starts with the kind
             prefix, _, rest = message.partition(": ")
             kind, message = (prefix, rest) if prefix in STATUS_FOR else (RefusalKind.conflict.value, message)
+        if kind == RefusalKind.forbidden:  # the owner changed under us: answer exactly like an unknown account
+            raise HTTPException(STATUS_FOR[kind], not_found(account_id))
         current = await _current_stage(handle, stage)
         return DecisionAnswer(STATUS_FOR[kind], f"{kind}: {message}", current)
     except RPCError as err:
@@ -110,9 +125,10 @@ async def submit_decision(pool, temporal, caller: Principal, account_id: str, bo
 
 
 @router.post("/{account_id}/decision", response_model=DecisionResult,
-             responses={403: {"description": NOT_YOURS}, 409: {"description": "wrong stage or stale draft"}})
-async def decide(account_id: AccountIdPath, body: DecisionIn, caller: Caller, pool: Pool, temporal: Temporal):
-    answer = await submit_decision(pool, temporal, caller, account_id, body)
+             responses={404: {"description": NOT_YOURS}, 409: {"description": "wrong stage or stale draft"}})
+async def decide(account_id: AccountIdPath, body: DecisionIn, caller: Caller, pool: Pool, temporal: Temporal,
+                 settings: AppSettings):
+    answer = await submit_decision(pool, temporal, caller, account_id, body, decision_keys_of(settings))
     if answer.result is not None:
         return answer.result
     return JSONResponse({"detail": answer.detail, "stage": answer.stage}, status_code=answer.status)

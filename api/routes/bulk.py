@@ -12,7 +12,7 @@ import asyncio
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from api.deps import AccountIdField, Caller, ERRORS, Pool, Temporal
+from api.deps import AppSettings, decision_keys_of, AccountIdField, Caller, ERRORS, Pool, Temporal
 from api.routes.accounts import DecisionIn, submit_decision
 from db.reviews import projection_for
 
@@ -39,7 +39,8 @@ class BulkOutcome(BaseModel):
 
 
 @router.post("/bulk-approve", response_model=list[BulkOutcome])
-async def bulk_approve(body: BulkApproveIn, caller: Caller, pool: Pool, temporal: Temporal) -> list[BulkOutcome]:
+async def bulk_approve(body: BulkApproveIn, caller: Caller, pool: Pool, temporal: Temporal,
+                       settings: AppSettings) -> list[BulkOutcome]:
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(item: BulkItem) -> BulkOutcome:
@@ -56,7 +57,8 @@ async def bulk_approve(body: BulkApproveIn, caller: Caller, pool: Pool, temporal
                                    stage=projection["stage"])
             try:
                 answer = await submit_decision(pool, temporal, caller, item.account_id,
-                                               DecisionIn(action="approve", draft_version=item.draft_version))
+                                               DecisionIn(action="approve", draft_version=item.draft_version),
+                                               decision_keys_of(settings))
             except HTTPException as err:
                 return BulkOutcome(account_id=item.account_id, status=err.status_code, detail=str(err.detail))
             return BulkOutcome(account_id=item.account_id, status=answer.status, detail=answer.detail,

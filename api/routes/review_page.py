@@ -6,8 +6,8 @@
   separated); the sign-in form is tied to a pre-session nonce cookie, so another site can neither act as the
   owner nor sign the owner in as someone else. SameSite=Strict is the second lock.
 - Decisions go through `submit_decision`, the JSON route's own path, so a form post gets the same answer
-  (accepted, 403, 409 stale draft or wrong stage, 422); the page shows it after a 303, via a short-lived
-  signed cookie, so nobody can craft a link that displays fake text on this page.
+  (accepted, 404 not yours or unknown, 409 stale draft or wrong stage, 422); the page shows it after a 303,
+  via a short-lived signed cookie, so nobody can craft a link that displays fake text on this page.
 - The account page asks the workflow for its live state (short query timeout), falling back to the
   projection, so a decision's effect shows on the redirect before the projection catches up.
 - Customer text (notes, tickets, the draft) is untrusted: autoescaping is on and nothing is marked safe.
@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError
 
-from api.deps import AppSettings, Pool, Temporal
+from api.deps import decision_keys_of, AppSettings, Pool, Temporal, same_secret
 from api.routes.accounts import DecisionAnswer, DecisionIn, owned_stage, submit_decision
 from api.routes.queue import DEFAULT_STAGES
 from db.outbox import list_outbox
@@ -122,7 +122,7 @@ async def _session(request: Request, pool, settings) -> dict | None:
 
 
 def _csrf_ok(session: dict, form) -> bool:
-    return hmac.compare_digest(str(form.get("csrf", "")), session["csrf"])
+    return same_secret(str(form.get("csrf", "")), session["csrf"])
 
 
 def _set_flash(response: Response, request: Request, settings, ok: bool, text: str) -> None:
@@ -132,7 +132,7 @@ def _set_flash(response: Response, request: Request, settings, ok: bool, text: s
 
 def _read_flash(request: Request, settings) -> dict | None:
     payload, _, sig = request.cookies.get(FLASH_COOKIE, "").rpartition(".")
-    if not payload or not hmac.compare_digest(sig, _mac(settings, "flash", payload)):
+    if not payload or not same_secret(sig, _mac(settings, "flash", payload)):
         return None
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
@@ -155,7 +155,7 @@ async def sign_in_form(request: Request, pool: Pool, settings: AppSettings) -> R
 async def sign_in(request: Request, pool: Pool, settings: AppSettings) -> Response:
     form = await request.form()
     nonce = request.cookies.get(SIGN_IN_COOKIE, "")
-    if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), _mac(settings, "sign-in", nonce)):
+    if not nonce or not same_secret(str(form.get("csrf", "")), _mac(settings, "sign-in", nonce)):
         return _sign_in_page(request, settings, CSRF_REFUSED, 403)
     token = str(form.get("token", "")).strip()
     if await _principal(pool, token) is None:
@@ -324,7 +324,8 @@ async def decision_form(account_id: str, request: Request, pool: Pool, temporal:
         ok, message = False, f"Refused (422): {problems}"
     else:
         try:
-            answer = await submit_decision(pool, temporal, session["me"], account_id, body)
+            answer = await submit_decision(pool, temporal, session["me"], account_id, body,
+                                           decision_keys_of(settings))
             ok, message = answer.result is not None, _describe(answer)
         except HTTPException as err:
             ok, message = False, f"Refused ({err.status_code}): {str(err.detail).rstrip('.')}."
