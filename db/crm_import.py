@@ -2,10 +2,11 @@
 
 Every file is read and validated first (reactivation.crm_schema) and every error collected, including
 child rows whose account is neither in accounts.csv nor already stored; if there is any, ImportFailed
-lists them and nothing is stored. Then all files are applied in one transaction: COPY into a temp table
-(fast: 100,000 accounts take seconds), then one upsert per file that only touches rows that really
-changed, so re-importing the same export is a no-op and changed rows are updated (accounts.updated_at
-moves only for those).
+lists them and nothing is stored. A free-text cell over the cell limit is not an error: it is stored cut
+to the limit and the report's warnings name it (file, line, column, original length). Then all files are
+applied in one transaction: COPY into a temp table (fast: 100,000 accounts take seconds), then one upsert
+per file that only touches rows that really changed, so re-importing the same export is a no-op and
+changed rows are updated (accounts.updated_at moves only for those).
 
 Two facts the service learned itself outrank a CRM export, because an export can be older than them:
 an opt-out (the account is opted_out, or an opt_out CRM event was received) is never lifted by an import,
@@ -44,8 +45,9 @@ CONSENT_CHANGED = """, consent_changed_at = CASE WHEN cur.consent_status IS DIST
 class ImportFailed(Exception):
     """The import was refused and nothing was stored; errors holds every problem found."""
 
-    def __init__(self, errors: list[RowError]):
+    def __init__(self, errors: list[RowError], warnings: list[RowError] | None = None):
         self.errors = errors
+        self.warnings = warnings or []  # cells that would have been cut; not the reason for the refusal
         shown = "\n".join(f"  {e}" for e in errors[:MAX_SHOWN])
         more = f"\n  ... and {len(errors) - MAX_SHOWN} more" if len(errors) > MAX_SHOWN else ""
         super().__init__(f"{len(errors)} problem(s), nothing was stored:\n{shown}{more}")
@@ -66,6 +68,7 @@ class FileCounts:
 @dataclass
 class ImportReport:
     files: dict[str, FileCounts] = field(default_factory=dict)
+    warnings: list[RowError] = field(default_factory=list)  # e.g. a long text cell stored cut to the limit
 
     def summary(self) -> str:
         parts = []
@@ -80,6 +83,7 @@ class ImportReport:
 class _Loaded:
     rows: list[dict]
     errors: list[RowError]
+    warnings: list[RowError] = field(default_factory=list)
     raw_ids: set[str] = field(default_factory=set)  # account_id cells of every row, valid or not
 
 
@@ -119,7 +123,7 @@ def _read(path: Path, spec: FileSpec) -> _Loaded:
                 yield start, cells
             start = reader.line_num + 1
 
-    loaded.rows, row_errors = validate_rows(spec.name, header, numbered())
+    loaded.rows, row_errors = validate_rows(spec.name, header, numbered(), loaded.warnings)
     loaded.errors += row_errors
     return loaded
 
@@ -195,13 +199,15 @@ async def import_directory(conn: asyncpg.Connection, directory: Path, *,
     errors = [RowError(stray, 0, None, f"unknown file (expected {', '.join(IMPORT_ORDER)})")
               for stray in sorted(p.name for p in directory.glob("*.csv") if p.name not in SPECS)]
     files = {name: _read(directory / name, SPECS[name]) for name in IMPORT_ORDER if (directory / name).is_file()}
+    warnings = []
     for loaded in files.values():
         errors += loaded.errors
-    report = ImportReport()
+        warnings += loaded.warnings
+    report = ImportReport(warnings=warnings)
     async with conn.transaction():
         errors += await _unknown_accounts(conn, files)
         if errors:
-            raise ImportFailed(errors)  # rolls back: nothing was written yet anyway
+            raise ImportFailed(errors, warnings)  # rolls back: nothing was written yet anyway
         for name, loaded in files.items():
             report.files[name] = await _apply(conn, SPECS[name], loaded.rows, progress)
     if "accounts.csv" in report.files:

@@ -91,6 +91,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await conn.close()
         print(report.summary())
+        if report.warnings:
+            print(f"{len(report.warnings)} warning(s):")
+            print("\n".join(f"  {w}" for w in report.warnings))
         return 0
 
     return asyncio.run(run())

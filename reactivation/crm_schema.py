@@ -3,6 +3,8 @@
 Pure so that every rule about a cell is unit-tested without a database: each cell becomes its typed value
 here, and every problem becomes a RowError naming the file, the physical line, the column and the reason,
 so an operator can fix the export without guessing. All errors are collected, never just the first.
+A free-text cell longer than MAX_CELL is not an error: it is cut to MAX_CELL and a warning (a RowError too)
+says so, because real exports carry e.g. call transcripts in notes and one long text must not block a sync.
 Safety-relevant defaults live here too: a blank consent is "unknown" (never "granted"), and a blank
 account value stays None, because a readiness gate refuses to guess it.
 """
@@ -135,7 +137,11 @@ def _required(convert: Callable[[str], object]) -> Callable[[str], object]:
         if not value.strip():
             raise CellError("is required")
         return convert(value)
+    check.inner = convert  # type: ignore[attr-defined]
     return check
+
+
+_FREE_TEXT = (_text, _optional_text)
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,17 @@ class FileSpec:
     @property
     def source(self) -> str:
         return self.name.removesuffix(".csv")
+
+    def cuttable(self, column: str) -> bool:
+        """A free-text column whose over-long cell is cut to MAX_CELL with a warning instead of refused.
+
+        Keys, account ids and typed columns (dates, amounts, emails, choices) are never cut: a cut one would
+        be a different value, so an over-long one stays an error.
+        """
+        if column in self.key or column == "account_id":
+            return False
+        convert = self.columns[column]
+        return convert in _FREE_TEXT or getattr(convert, "inner", None) in _FREE_TEXT
 
 
 SPECS: dict[str, FileSpec] = {spec.name: spec for spec in [
@@ -214,27 +231,36 @@ def check_header(file_name: str, header: list[str]) -> list[RowError]:
     return errors
 
 
-def _convert(spec: FileSpec, line: int, names: list[str], cells: list[str], errors: list[RowError]) -> dict | None:
+def _convert(spec: FileSpec, line: int, names: list[str], cells: list[str], errors: list[RowError],
+             warnings: list[RowError]) -> dict | None:
     if len(cells) != len(names):
         errors.append(RowError(spec.name, line, None, f"has {len(cells)} cells; the header has {len(names)}"))
         return None
     row: dict = {}
     for name, cell in zip(names, cells):
-        if len(cell) > MAX_CELL:
-            errors.append(RowError(spec.name, line, name, f"cell is {len(cell):,} characters; the limit is {MAX_CELL:,}"))
-        elif "\x00" in cell:
+        if "\x00" in cell:
             errors.append(RowError(spec.name, line, name, "contains a NUL character"))
+        elif len(cell) > MAX_CELL and not spec.cuttable(name):
+            errors.append(RowError(spec.name, line, name, f"cell is {len(cell):,} characters; the limit is {MAX_CELL:,}"))
         else:
             try:
-                row[name] = spec.columns[name](cell)
+                value = spec.columns[name](cell)
             except CellError as err:
                 errors.append(RowError(spec.name, line, name, str(err)))
+                continue
+            if isinstance(value, str) and len(value) > MAX_CELL:
+                warnings.append(RowError(spec.name, line, name,
+                                         f"{len(value)} characters, stored the first {MAX_CELL}"))
+                value = value[:MAX_CELL]
+            row[name] = value
     return row if len(row) == len(names) else None
 
 
-def validate_rows(file_name: str, header: list[str], rows: Iterable[tuple[int, list[str]]]
-                  ) -> tuple[list[dict], list[RowError]]:
+def validate_rows(file_name: str, header: list[str], rows: Iterable[tuple[int, list[str]]],
+                  warnings: list[RowError] | None = None) -> tuple[list[dict], list[RowError]]:
     """Convert (line number, cells) rows to typed dicts (plus LINE); collect every error, don't stop at one.
+
+    A free-text cell over MAX_CELL is cut to MAX_CELL and reported in warnings (if given), not as an error.
 
     Header problems are reported and no row is read (their cells would not mean anything). Blank lines are
     skipped. A repeated primary key is an error naming both lines; the first row wins.
@@ -244,12 +270,13 @@ def validate_rows(file_name: str, header: list[str], rows: Iterable[tuple[int, l
     if errors:
         return [], errors
     names = [h.strip() for h in header]
+    warnings = warnings if warnings is not None else []
     good: list[dict] = []
     seen: dict[tuple, int] = {}
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
-        row = _convert(spec, line, names, cells, errors)
+        row = _convert(spec, line, names, cells, errors, warnings)
         if row is None:
             continue
         key = tuple(row[k] for k in spec.key)

@@ -13,7 +13,7 @@ from db.crm_events import record_event
 from db.crm_import import ImportFailed, import_directory
 from db.evidence_queries import load_evidence
 from dormant.demo import DEMO_DATA
-from reactivation.crm_schema import SPECS
+from reactivation.crm_schema import MAX_CELL, SPECS
 from reactivation.models import Path as ReviewPath
 from reactivation.policy import assess
 
@@ -118,8 +118,9 @@ BAD = {
                        ("offers.csv", 1, None, "unknown column(s): 'discount'")),
     "missing column": (_bad("accounts.csv", [acct("{p}-1")], ACCOUNT_COLUMNS[:-1]),
                        ("accounts.csv", 1, None, "missing column(s): fit")),
-    "huge cell": (_bad("notes.csv", [{"account_id": "{p}-1", "at": "2026-01-01", "body": "x" * 200_000}]),
-                  ("notes.csv", 2, "body", "cell is 200,000 characters; the limit is 100,000")),
+    "huge key cell": (_bad("notes.csv", [{"account_id": "{p}-1", "at": "2026-01-01", "author_email": "x" * 200_000,
+                                          "body": "ok"}]),
+                      ("notes.csv", 2, "author_email", "cell is 200,000 characters; the limit is 100,000")),
     "non-UTF-8": (_raw("notes.csv", NOTES + b"{p}-1,2026-01-01,a@x.dormant,ok\n{p}-1,2026-01-02,,caf\xe9\n"),
                   ("notes.csv", 3, None, "is not UTF-8: byte 0xe9")),
     "unknown account": (_bad("orders.csv", [{"order_id": "{p}-o", "account_id": "{p}-ghost", "at": "2025-01-01",
@@ -272,3 +273,57 @@ async def test_an_import_records_when_it_changes_consent(pool, prefix, tmp_path)
     assert new == {a: None, b: None}  # a new account had no stored consent to change
     assert changed[a] is not None and changed[b] is None  # another column changing is not a consent change
     assert again == changed
+
+
+def long_note(directory: Path, prefix: str) -> str:
+    """notes.csv with a 1 MB body on line 3 (line 2 is a short note); returns that body."""
+    body = "".join(chr(ord("a") + i % 26) for i in range(1_048_576))
+    write(directory, "notes.csv", [
+        {"account_id": f"{prefix}-2", "at": "2025-11-01", "author_email": "o@x.dormant", "body": "Quiet"},
+        {"account_id": f"{prefix}-1", "at": "2025-11-02", "author_email": "o@x.dormant", "body": body}])
+    return body
+
+
+async def test_a_long_text_is_stored_cut_with_a_warning(pool, prefix, tmp_path):
+    good_set(tmp_path, prefix)
+    body = long_note(tmp_path, prefix)
+    async with pool.acquire() as conn:
+        report = await import_directory(conn, tmp_path)
+        stored_body = await conn.fetchval("SELECT body FROM notes WHERE account_id = $1", f"{prefix}-1")
+        counts = await stored(conn, prefix)
+    assert counts == {"accounts": 2, "tickets": 1, "orders": 1, "activities": 1, "notes": 2, "offers": 1}
+    assert stored_body == body[:MAX_CELL]
+    assert report.files["notes.csv"].inserted == 2
+    assert [str(w) for w in report.warnings] == [
+        f"notes.csv:3: column body: 1048576 characters, stored the first {MAX_CELL}"]
+    assert (report.warnings[0].file, report.warnings[0].line, report.warnings[0].column) == ("notes.csv", 3, "body")
+
+
+async def test_a_long_text_does_not_let_a_structural_error_through(pool, prefix, tmp_path):
+    good_set(tmp_path, prefix)
+    long_note(tmp_path, prefix)
+    write(tmp_path, "accounts.csv", [acct(f"{prefix}-1"), acct(f"{prefix}-2", tier="gold")])
+    async with pool.acquire() as conn:
+        sources_before = await conn.fetch("SELECT * FROM crm_sources ORDER BY source")
+        with pytest.raises(ImportFailed) as failed:
+            await import_directory(conn, tmp_path)
+        assert await stored(conn, prefix) == dict.fromkeys(TABLES, 0)
+        assert await conn.fetch("SELECT * FROM crm_sources ORDER BY source") == sources_before
+    assert [(e.file, e.line, e.column) for e in failed.value.errors] == [("accounts.csv", 3, "tier")]
+    assert [(w.file, w.line, w.column) for w in failed.value.warnings] == [("notes.csv", 3, "body")]
+
+
+async def test_cli_import_prints_the_warnings_and_exits_0(pool, migrated_db, prefix, tmp_path, capsys):
+    import asyncio
+
+    from dormant.cli import build_parser
+    from reactivation.settings import load_settings
+
+    good_set(tmp_path, prefix)
+    long_note(tmp_path, prefix)
+    args = build_parser().parse_args(["import", str(tmp_path)])
+    assert await asyncio.to_thread(args.func, args, load_settings(database_url=migrated_db)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("accounts.csv: 2 rows (2 new")
+    assert lines[1:] == ["1 warning(s):",
+                         f"  notes.csv:3: column body: 1048576 characters, stored the first {MAX_CELL}"]

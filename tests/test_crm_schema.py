@@ -106,7 +106,8 @@ def test_error_message_names_file_line_column_and_reason():
     ("account_id", "  ", "is required"),
     ("name", "", "is required"),
     ("tier", "", "'' is not one of strategic"),
-    ("name", "x" * (MAX_CELL + 1), f"cell is {MAX_CELL + 1:,} characters; the limit is {MAX_CELL:,}"),
+    ("account_id", "x" * (MAX_CELL + 1), f"cell is {MAX_CELL + 1:,} characters; the limit is {MAX_CELL:,}"),
+    ("owner_email", "x" * (MAX_CELL + 1), f"cell is {MAX_CELL + 1:,} characters; the limit is {MAX_CELL:,}"),
     ("contact_name", "a\x00b", "contains a NUL character"),
 ])
 def test_bad_cells(column, value, reason):
@@ -173,3 +174,34 @@ def test_child_rows():
     rows, errors = validate_rows("orders.csv", ["order_id", "account_id", "at", "amount", "description"],
                                  [(2, ["O1", "A1", "2025-05-01", "250.5", ""]), (3, ["O2", "A1", "2025-05-01", "", ""])])
     assert rows[0]["amount"] == Decimal("250.5") and errors[0].column == "amount"
+
+
+def test_a_long_text_cell_is_cut_with_a_warning_not_refused():
+    header = list(SPECS["notes.csv"].columns)
+    body = "".join(chr(ord("a") + i % 26) for i in range(1_048_576))
+    warnings: list[RowError] = []
+    rows, errors = validate_rows("notes.csv", header, [(12, ["A1", "2026-01-01", "o@x.dormant", body])], warnings)
+    assert errors == [] and rows[0]["body"] == body[:MAX_CELL]
+    assert warnings == [RowError("notes.csv", 12, "body", f"1048576 characters, stored the first {MAX_CELL}")]
+    assert str(warnings[0]) == f"notes.csv:12: column body: 1048576 characters, stored the first {MAX_CELL}"
+    rows, errors = validate_rows("accounts.csv", ACCOUNTS, [(2, account(name="n" * (MAX_CELL + 5)))])
+    assert errors == [] and rows[0]["name"] == "n" * MAX_CELL  # without a warnings list, still cut
+
+
+def test_a_long_text_cell_does_not_hide_other_errors():
+    warnings: list[RowError] = []
+    rows, errors = validate_rows("accounts.csv", ACCOUNTS, [(2, account(contact_name="x" * (MAX_CELL + 1))),
+                                                            (3, account(account_id="A2", tier="gold"))], warnings)
+    assert [r["account_id"] for r in rows] == ["A1"]
+    assert [(e.line, e.column) for e in errors] == [(3, "tier")]
+    assert [(w.line, w.column) for w in warnings] == [(2, "contact_name")]
+    _, errors = validate_rows("accounts.csv", ACCOUNTS, [(2, account(contact_name="\x00" + "x" * MAX_CELL))])
+    assert [e.reason for e in errors] == ["contains a NUL character"]
+
+
+def test_only_free_text_columns_are_cut():
+    cuttable = {name: [c for c in spec.columns if spec.cuttable(c)] for name, spec in SPECS.items()}
+    assert cuttable["notes.csv"] == ["body"]
+    assert "account_id" not in cuttable["tickets.csv"] and "ticket_id" not in cuttable["tickets.csv"]
+    assert {"subject", "body"} <= set(cuttable["tickets.csv"])
+    assert not {"owner_email", "tier", "currency", "timezone", "account_value"} & set(cuttable["accounts.csv"])
