@@ -142,7 +142,11 @@ async def test_bulk_approval_of_marketing_led_drafts_records_each_decision(clien
             await wait_for_stage(handle, "awaiting_review")
         items = [{"account_id": a, "draft_version": 1} for a in clean + [strategic]]
         refused = await http.post("/v1/accounts/bulk-approve", json={"items": items}, headers=bearer(tokens["other"]))
-        assert {r["status"] for r in refused.json()} == {403}
+        assert {r["status"] for r in refused.json()} == {404}  # the same answer as for an unknown account
+        unknown = await http.post("/v1/accounts/bulk-approve", headers=bearer(tokens["other"]),
+                                  json={"items": [{"account_id": f"{prefix}-nope", "draft_version": 1}]})
+        assert unknown.json()[0]["detail"] == f"account '{prefix}-nope' not found"
+        assert {r["detail"] for r in refused.json()} == {f"account {a!r} not found" for a in clean + [strategic]}
         answer = await http.post("/v1/accounts/bulk-approve", json={"items": items}, headers=bearer(tokens["owner"]))
         by_id = {r["account_id"]: r for r in answer.json()}
         for _ in range(100):  # each decision is recorded once it is committed to its workflow's history

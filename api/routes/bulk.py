@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, decision_keys_of, AccountIdField, Caller, ERRORS, Pool, Temporal
-from api.routes.accounts import DecisionIn, submit_decision
+from api.routes.accounts import DecisionIn, not_found, submit_decision
 from db.reviews import projection_for
 
 router = APIRouter(prefix="/v1/accounts", tags=["review"], responses=ERRORS)
@@ -47,11 +47,9 @@ async def bulk_approve(body: BulkApproveIn, caller: Caller, pool: Pool, temporal
         async with gate:
             async with pool.acquire() as conn:
                 projection = await projection_for(conn, item.account_id)
-            if projection is None:
-                return BulkOutcome(account_id=item.account_id, status=404, detail="no review for this account")
-            if (projection["owner_email"] or "").lower() != caller.email.lower():
-                return BulkOutcome(account_id=item.account_id, status=403,
-                                   detail="bulk approval is only for the account's own owner")
+            # Unknown, without a review, or another owner's: one answer, so account ids cannot be probed.
+            if projection is None or (projection["owner_email"] or "").lower() != caller.email.lower():
+                return BulkOutcome(account_id=item.account_id, status=404, detail=not_found(item.account_id))
             if projection["path"] != "marketing_led":
                 return BulkOutcome(account_id=item.account_id, status=409, detail=NOT_MARKETING_LED,
                                    stage=projection["stage"])
