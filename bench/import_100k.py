@@ -11,17 +11,15 @@ import argparse
 import asyncio
 import csv
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import asyncpg
 
+from bench.scratch_db import scratch_dsn
 from db.crm_import import import_directory
 from db.migrate import migrate_dsn
-from dormant.embedded_pg import EmbeddedPostgres
-from dormant.processes import free_port
 from reactivation.crm_schema import SPECS
 
 RESULTS = Path(__file__).parent / "results"
@@ -73,20 +71,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        pg = None
-        dsn = os.environ.get("DATABASE_URL")
-        if not dsn:
-            pg = EmbeddedPostgres(data_dir=Path(tmp) / "pgdata", port=free_port())
-            pg.start()
-            dsn = pg.dsn
-        try:
-            csv_dir = Path(tmp) / "csv"
-            csv_dir.mkdir()
-            result = asyncio.run(run(args.accounts, dsn, csv_dir))
-        finally:
-            if pg:
-                pg.stop()
+    with tempfile.TemporaryDirectory() as tmp, scratch_dsn(Path(tmp)) as dsn:
+        csv_dir = Path(tmp) / "csv"
+        csv_dir.mkdir()
+        result = asyncio.run(run(args.accounts, dsn, csv_dir))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "import_100k.json").write_text(json.dumps(result, indent=2))
     print(f"imported {result['accounts']:,} accounts + {result['tickets']:,} tickets + {result['orders']:,} orders "

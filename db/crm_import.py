@@ -1,12 +1,15 @@
-"""`dormant import DIR`: load CRM CSV exports into the CRM store, all or nothing.
+"""`dormant import DIR`: load CRM CSV exports into the CRM store, all or nothing, streamed.
 
-Every file is read and validated first (reactivation.crm_schema) and every error collected, including
-child rows whose account is neither in accounts.csv nor already stored; if there is any, ImportFailed
-lists them and nothing is stored. A free-text cell over the cell limit is not an error: it is stored cut
-to the limit and the report's warnings name it (file, line, column, original length). Then all files are
-applied in one transaction: COPY into a temp table (fast: 100,000 accounts take seconds), then one upsert
-per file that only touches rows that really changed, so re-importing the same export is a no-op and
-changed rows are updated (accounts.updated_at moves only for those).
+Everything happens in one transaction. Each file is streamed line by line through the validator
+(reactivation.crm_schema) into a temp table (COPY, in batches bounded by rows and bytes, with each row's
+line number), so memory does not grow with the file: a 100 MB accounts.csv imports in a bounded footprint
+(bench/import_100k.py --big). Every error is collected (the first 1,000 kept, the rest counted); repeated
+keys and child rows whose account is neither in accounts.csv nor already stored are found in SQL on the
+temp tables. If there is any error, ImportFailed lists them and the transaction rolls back: nothing is
+stored. A free-text cell over the cell limit is not an error: it is stored cut to the limit and the
+report's warnings name it (file, line, column, original length). Then one upsert per file touches only rows
+that really changed, so re-importing the same export is a no-op and changed rows are updated
+(accounts.updated_at moves only for those).
 
 Two facts the service learned itself outrank a CRM export, because an export can be older than them:
 an opt-out (the account is opted_out, or an opt_out CRM event was received) is never lifted by an import,
@@ -17,18 +20,29 @@ not a mirror).
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import asyncpg
 
-from reactivation.crm_schema import IMPORT_ORDER, LINE, SPECS, FileSpec, RowError, validate_rows
+from reactivation.crm_schema import (
+    IMPORT_ORDER,
+    LINE,
+    SPECS,
+    BoundedErrors,
+    FileSpec,
+    RowError,
+    check_header,
+    convert_row,
+    duplicate_error,
+)
 
-BATCH = 10_000
+BATCH_ROWS = 10_000
+BATCH_BYTES = 8 * 2**20  # a batch of long notes is cut by size, not by row count
 MAX_SHOWN = 50
-Progress = Callable[[str, int, int], None]
+LINE_COLUMN = "import_line"  # the temp tables' extra column: where each row came from, for errors found in SQL
+Progress = Callable[[str, int, int, int], None]  # file, rows read, bytes read, file size
 
 # The csv module's own limit (128 KiB) would stop at a big cell without naming its column; MAX_CELL in
 # crm_schema is the real limit, checked with the column's name.
@@ -43,14 +57,15 @@ CONSENT_CHANGED = """, consent_changed_at = CASE WHEN cur.consent_status IS DIST
 
 
 class ImportFailed(Exception):
-    """The import was refused and nothing was stored; errors holds every problem found."""
+    """The import was refused and nothing was stored; errors holds the problems found (the first 1,000)."""
 
     def __init__(self, errors: list[RowError], warnings: list[RowError] | None = None):
         self.errors = errors
         self.warnings = warnings or []  # cells that would have been cut; not the reason for the refusal
+        total = errors.total if isinstance(errors, BoundedErrors) else len(errors)
         shown = "\n".join(f"  {e}" for e in errors[:MAX_SHOWN])
-        more = f"\n  ... and {len(errors) - MAX_SHOWN} more" if len(errors) > MAX_SHOWN else ""
-        super().__init__(f"{len(errors)} problem(s), nothing was stored:\n{shown}{more}")
+        more = f"\n  ... and {total - MAX_SHOWN} more" if total > MAX_SHOWN else ""
+        super().__init__(f"{total} problem(s), nothing was stored:\n{shown}{more}")
 
 
 @dataclass
@@ -80,68 +95,128 @@ class ImportReport:
 
 
 @dataclass
-class _Loaded:
-    rows: list[dict]
-    errors: list[RowError]
-    warnings: list[RowError] = field(default_factory=list)
-    raw_ids: set[str] = field(default_factory=set)  # account_id cells of every row, valid or not
+class _Staged:
+    """One file in its temp table."""
+
+    spec: FileSpec
+    temp: str
+    rows: int = 0
+    read_to_end: bool = False  # false if the header or the encoding stopped the reading
+    bad_ids: set[str] = field(default_factory=set)  # account_id cells of rows with errors (not orphans' parents)
 
 
-def _read(path: Path, spec: FileSpec) -> _Loaded:
-    raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _Loaded([], [RowError(spec.name, 1, None, "is UTF-16; save it as UTF-8")])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        return _Loaded([], [RowError(spec.name, line, None, f"is not UTF-8: byte {raw[err.start]:#04x} "
-                                                           f"at offset {err.start}; save the file as UTF-8")])
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return _Loaded([], [RowError(spec.name, 1, None, "the file is empty (a header row is required)")])
-    except csv.Error as err:
-        return _Loaded([], [RowError(spec.name, 1, None, f"unreadable CSV: {err}")])
-    loaded = _Loaded([], [])
-    names = [h.strip() for h in header]
-    id_at = names.index("account_id") if "account_id" in names else None
+def _lines(fh: BinaryIO, staged: _Staged, errors: list[RowError]) -> Iterator[str]:
+    """The file's physical lines as text; a line that is not UTF-8 is an error and ends the reading.
 
-    def numbered() -> Iterator[tuple[int, list[str]]]:
+    Decoding line by line (not the whole file) keeps memory flat and lets the error name its line.
+    """
+    offset = 0
+    for number, raw in enumerate(fh, start=1):
+        if number == 1:
+            if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                errors.append(RowError(staged.spec.name, 1, None, "is UTF-16; save it as UTF-8"))
+                return
+            if raw.startswith(b"\xef\xbb\xbf"):
+                raw, offset = raw[3:], 3
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            errors.append(RowError(staged.spec.name, number, None,
+                                   f"is not UTF-8: byte {raw[err.start]:#04x} at offset {offset + err.start}; "
+                                   f"save the file as UTF-8"))
+            return
+        offset += len(raw)
+        yield line
+    staged.read_to_end = True
+
+
+async def _stage(conn: asyncpg.Connection, path: Path, spec: FileSpec, errors: list[RowError],
+                 warnings: list[RowError], progress: Progress | None) -> _Staged:
+    """Stream one file through the validator into its temp table; errors and warnings are appended."""
+    staged = _Staged(spec, f"import_{spec.table}")
+    columns = list(spec.columns)
+    await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{staged.temp}")
+    await conn.execute(f"CREATE TEMP TABLE {staged.temp} (LIKE {spec.table} INCLUDING DEFAULTS, "
+                       f"{LINE_COLUMN} integer NOT NULL) ON COMMIT DROP")
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        reader = csv.reader(_lines(fh, staged, errors))
+        try:
+            header = next(reader)
+        except StopIteration:
+            if staged.read_to_end:  # not a decoding error: the file has no lines at all
+                errors.append(RowError(spec.name, 1, None, "the file is empty (a header row is required)"))
+            staged.read_to_end = False
+            return staged
+        except csv.Error as err:
+            errors.append(RowError(spec.name, 1, None, f"unreadable CSV: {err}"))
+            return staged
+        header_errors = check_header(spec.name, header)
+        if header_errors:
+            errors.extend(header_errors)
+            staged.read_to_end = False
+            return staged
+        names = [h.strip() for h in header]
+        id_at = names.index("account_id") if "account_id" in names else None
+        batch: list[tuple] = []
+        batch_bytes = 0
+
+        async def flush() -> None:
+            nonlocal batch, batch_bytes
+            if batch:
+                await conn.copy_records_to_table(staged.temp, records=batch, columns=columns + [LINE_COLUMN])
+                staged.rows += len(batch)
+                batch, batch_bytes = [], 0
+            if progress:
+                progress(spec.name, staged.rows, fh.tell(), size)
+
+        if progress:
+            progress(spec.name, 0, 0, size)
         start = reader.line_num + 1  # physical lines: a quoted cell may span several
         while True:
             try:
                 cells = next(reader)
             except StopIteration:
-                return
+                break
             except csv.Error as err:
-                loaded.errors.append(RowError(spec.name, start, None, f"unreadable CSV: {err}"))
+                errors.append(RowError(spec.name, start, None, f"unreadable CSV: {err}"))
             else:
-                if id_at is not None and len(cells) > id_at:
-                    loaded.raw_ids.add(cells[id_at].strip())
-                yield start, cells
+                row = convert_row(spec, start, names, cells, errors, warnings)
+                if row is not None:
+                    batch.append(tuple(row[c] for c in columns) + (row[LINE],))
+                    batch_bytes += sum(len(c) for c in cells)
+                    if len(batch) >= BATCH_ROWS or batch_bytes >= BATCH_BYTES:
+                        await flush()
+                elif id_at is not None and len(cells) > id_at and cells[id_at].strip():
+                    staged.bad_ids.add(cells[id_at].strip())
             start = reader.line_num + 1
-
-    loaded.rows, row_errors = validate_rows(spec.name, header, numbered(), loaded.warnings)
-    loaded.errors += row_errors
-    return loaded
+        await flush()
+    return staged
 
 
-async def _unknown_accounts(conn: asyncpg.Connection, files: dict[str, _Loaded]) -> list[RowError]:
-    """Child rows whose account is in neither accounts.csv nor the store (rows found are locked)."""
-    accounts = files.get("accounts.csv")
-    if accounts and accounts.errors and not accounts.raw_ids:
-        return []  # accounts.csv could not be read at all: every child row would look orphaned
-    known = accounts.raw_ids if accounts else set()
-    wanted = {r["account_id"] for name, f in files.items() if SPECS[name].child for r in f.rows} - known
-    if wanted:
-        found = await conn.fetch("SELECT account_id FROM accounts WHERE account_id = ANY($1::text[]) FOR KEY SHARE",
-                                 list(wanted))
-        known = known | {r["account_id"] for r in found}
-    return [RowError(name, row[LINE], "account_id",
-                     f"account {row['account_id']!r} is neither in accounts.csv nor already imported")
-            for name, f in files.items() if SPECS[name].child for row in f.rows if row["account_id"] not in known]
+async def _duplicates(conn: asyncpg.Connection, staged: _Staged, errors: list[RowError]) -> None:
+    """Repeated primary keys within the file: each later line is an error naming the first."""
+    key = ", ".join(staged.spec.key)
+    for group in await conn.fetch(
+            f"""SELECT {key}, array_agg({LINE_COLUMN} ORDER BY {LINE_COLUMN}) AS lines FROM {staged.temp}
+                GROUP BY {key} HAVING count(*) > 1 ORDER BY min({LINE_COLUMN}) LIMIT 1000"""):
+        values = tuple(group[k] for k in staged.spec.key)
+        for line in group["lines"][1:]:
+            errors.append(duplicate_error(staged.spec, values, group["lines"][0], line))
+
+
+async def _orphans(conn: asyncpg.Connection, staged: _Staged, accounts: _Staged | None,
+                   errors: list[RowError]) -> None:
+    """Child rows whose account is in neither accounts.csv nor the store."""
+    in_file = (f"AND NOT EXISTS (SELECT 1 FROM {accounts.temp} i WHERE i.account_id = t.account_id)"
+               if accounts else "")
+    for row in await conn.fetch(
+            f"""SELECT {LINE_COLUMN} AS line, account_id FROM {staged.temp} t
+                WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = t.account_id) {in_file}
+                  AND t.account_id <> ALL($1::text[])
+                ORDER BY {LINE_COLUMN} LIMIT 1000""", list(accounts.bad_ids) if accounts else []):
+        errors.append(RowError(staged.spec.name, row["line"], "account_id",
+                               f"account {row['account_id']!r} is neither in accounts.csv nor already imported"))
 
 
 async def _protect_account_facts(conn: asyncpg.Connection, temp: str) -> int:
@@ -160,56 +235,54 @@ async def _protect_account_facts(conn: asyncpg.Connection, temp: str) -> int:
     return int(status.split()[-1])
 
 
-async def _apply(conn: asyncpg.Connection, spec: FileSpec, rows: list[dict], progress: Progress | None) -> FileCounts:
+async def _apply(conn: asyncpg.Connection, staged: _Staged) -> FileCounts:
+    spec, temp = staged.spec, staged.temp
     columns = list(spec.columns)
-    temp = f"import_{spec.table}"
-    await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{temp}")
-    await conn.execute(f"CREATE TEMP TABLE {temp} (LIKE {spec.table} INCLUDING DEFAULTS) ON COMMIT DROP")
-    if progress:
-        progress(spec.name, 0, len(rows))
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start:start + BATCH]
-        await conn.copy_records_to_table(temp, records=[tuple(r[c] for c in columns) for r in batch], columns=columns)
-        if progress:
-            progress(spec.name, start + len(batch), len(rows))
     kept = await _protect_account_facts(conn, temp) if spec.table == "accounts" else 0
     values = [c for c in columns if c not in spec.key]
     touch = ", updated_at = now()" + CONSENT_CHANGED if spec.table == "accounts" else ""
-    result = await conn.fetch(
-        f"""INSERT INTO {spec.table} AS cur ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {temp}
-            ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET
-                {', '.join(f'{c} = EXCLUDED.{c}' for c in values)}{touch}
-            WHERE ({', '.join(f'cur.{c}' for c in values)}) IS DISTINCT FROM
-                  ({', '.join(f'EXCLUDED.{c}' for c in values)})
-            RETURNING (xmax = 0) AS inserted""")
+    counts = await conn.fetchrow(
+        f"""WITH upserted AS (
+                INSERT INTO {spec.table} AS cur ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {temp}
+                ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET
+                    {', '.join(f'{c} = EXCLUDED.{c}' for c in values)}{touch}
+                WHERE ({', '.join(f'cur.{c}' for c in values)}) IS DISTINCT FROM
+                      ({', '.join(f'EXCLUDED.{c}' for c in values)})
+                RETURNING (xmax = 0) AS inserted)
+            SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) AS changed FROM upserted""")
     await conn.execute(
         """INSERT INTO crm_sources (source, rows, imported_at) VALUES ($1, $2, now())
            ON CONFLICT (source) DO UPDATE SET rows = EXCLUDED.rows, imported_at = EXCLUDED.imported_at""",
-        spec.source, len(rows))
-    inserted = sum(1 for r in result if r["inserted"])
-    return FileCounts(rows=len(rows), inserted=inserted, updated=len(result) - inserted, kept_opt_out=kept)
+        spec.source, staged.rows)
+    return FileCounts(rows=staged.rows, inserted=counts["inserted"], updated=counts["changed"] - counts["inserted"],
+                      kept_opt_out=kept)
 
 
 async def import_directory(conn: asyncpg.Connection, directory: Path, *,
                            progress: Progress | None = None) -> ImportReport:
-    """Validate every file, then apply all of them in one transaction; raise ImportFailed on any problem."""
+    """Stream and check every file, then apply all of them, in one transaction; raise ImportFailed on any problem."""
     directory = Path(directory)
     if not (directory / "accounts.csv").is_file():
         raise ImportFailed([RowError("accounts.csv", 0, None, f"not found in {directory} (it is required)")])
-    errors = [RowError(stray, 0, None, f"unknown file (expected {', '.join(IMPORT_ORDER)})")
-              for stray in sorted(p.name for p in directory.glob("*.csv") if p.name not in SPECS)]
-    files = {name: _read(directory / name, SPECS[name]) for name in IMPORT_ORDER if (directory / name).is_file()}
-    warnings = []
-    for loaded in files.values():
-        errors += loaded.errors
-        warnings += loaded.warnings
+    errors = BoundedErrors()
+    warnings = BoundedErrors(keep=10_000)
+    for stray in sorted(p.name for p in directory.glob("*.csv") if p.name not in SPECS):
+        errors.append(RowError(stray, 0, None, f"unknown file (expected {', '.join(IMPORT_ORDER)})"))
     report = ImportReport(warnings=warnings)
     async with conn.transaction():
-        errors += await _unknown_accounts(conn, files)
+        staged = {name: await _stage(conn, directory / name, SPECS[name], errors, warnings, progress)
+                  for name in IMPORT_ORDER if (directory / name).is_file()}
+        for one in staged.values():
+            await _duplicates(conn, one, errors)
+        accounts = staged.get("accounts.csv")
+        if accounts is None or accounts.read_to_end:  # else every child row would look orphaned
+            for one in staged.values():
+                if one.spec.child:
+                    await _orphans(conn, one, accounts, errors)
         if errors:
-            raise ImportFailed(errors, warnings)  # rolls back: nothing was written yet anyway
-        for name, loaded in files.items():
-            report.files[name] = await _apply(conn, SPECS[name], loaded.rows, progress)
+            raise ImportFailed(errors, warnings)  # rolls back the temp tables; nothing else was written
+        for name, one in staged.items():
+            report.files[name] = await _apply(conn, one)
     if "accounts.csv" in report.files:
         # After a bulk load the visibility map is stale and the dormancy scan's index-only pages read the
         # heap too (7.8 s vs 2.5 s for 1M accounts, bench/README.md). VACUUM cannot run inside a caller's

@@ -72,12 +72,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {directory / 'accounts.csv'} not found (accounts.csv is required)", file=sys.stderr)
         return 2
 
-    def progress(name: str, done: int, total: int) -> None:
+    def progress(name: str, rows: int, done: int, size: int) -> None:
         width = 30
-        filled = int(width * done / total) if total else width
-        print(f"\r{name:<16} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr,
-              flush=True)
-        if done >= total:
+        filled = int(width * done / size) if size else width
+        print(f"\r{name:<16} [{'#' * filled}{'.' * (width - filled)}] {done / 2**20:.1f}/{size / 2**20:.1f} MB, "
+              f"{rows} rows", end="", file=sys.stderr, flush=True)
+        if done >= size:
             print(file=sys.stderr)
 
     async def run() -> int:
@@ -92,8 +92,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             await conn.close()
         print(report.summary())
         if report.warnings:
-            print(f"{len(report.warnings)} warning(s):")
+            total = getattr(report.warnings, "total", len(report.warnings))
+            print(f"{total} warning(s):")
             print("\n".join(f"  {w}" for w in report.warnings))
+            if total > len(report.warnings):
+                print(f"  ... and {total - len(report.warnings)} more")
         return 0
 
     return asyncio.run(run())

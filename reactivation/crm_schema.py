@@ -231,8 +231,36 @@ def check_header(file_name: str, header: list[str]) -> list[RowError]:
     return errors
 
 
-def _convert(spec: FileSpec, line: int, names: list[str], cells: list[str], errors: list[RowError],
-             warnings: list[RowError]) -> dict | None:
+class BoundedErrors(list):
+    """A list of RowErrors that keeps the first `keep` and counts the rest.
+
+    A file with a wrong delimiter makes every line an error; a 100 MB export must not hold a million of them.
+    """
+
+    def __init__(self, keep: int = 1_000):
+        super().__init__()
+        self.keep = keep
+        self.more = 0
+
+    def append(self, error: RowError) -> None:  # type: ignore[override]
+        if len(self) < self.keep:
+            super().append(error)
+        else:
+            self.more += 1
+
+    @property
+    def total(self) -> int:
+        return len(self) + self.more
+
+
+def convert_row(spec: FileSpec, line: int, names: list[str], cells: list[str], errors: list[RowError],
+                warnings: list[RowError]) -> dict | None:
+    """One CSV row to a typed dict (plus LINE), or None with its errors appended; blank rows are None too.
+
+    A free-text cell over MAX_CELL is cut to MAX_CELL and reported in warnings, not as an error.
+    """
+    if not any(c.strip() for c in cells):
+        return None
     if len(cells) != len(names):
         errors.append(RowError(spec.name, line, None, f"has {len(cells)} cells; the header has {len(names)}"))
         return None
@@ -253,17 +281,27 @@ def _convert(spec: FileSpec, line: int, names: list[str], cells: list[str], erro
                                          f"{len(value)} characters, stored the first {MAX_CELL}"))
                 value = value[:MAX_CELL]
             row[name] = value
-    return row if len(row) == len(names) else None
+    if len(row) != len(names):
+        return None
+    row[LINE] = line
+    return row
+
+
+def duplicate_error(spec: FileSpec, key: tuple, first_line: int, line: int) -> RowError:
+    """A repeated primary key names both lines (the import finds them in SQL, validate_rows in memory)."""
+    shown = repr(key[0]) if len(key) == 1 else "(" + ", ".join(str(k) for k in key) + ")"
+    return RowError(spec.name, line, spec.key[0] if len(key) == 1 else None,
+                    f"duplicate {'/'.join(spec.key)} {shown}: on lines {first_line} and {line}")
 
 
 def validate_rows(file_name: str, header: list[str], rows: Iterable[tuple[int, list[str]]],
                   warnings: list[RowError] | None = None) -> tuple[list[dict], list[RowError]]:
     """Convert (line number, cells) rows to typed dicts (plus LINE); collect every error, don't stop at one.
 
-    A free-text cell over MAX_CELL is cut to MAX_CELL and reported in warnings (if given), not as an error.
-
-    Header problems are reported and no row is read (their cells would not mean anything). Blank lines are
-    skipped. A repeated primary key is an error naming both lines; the first row wins.
+    The in-memory form, for a handful of rows (the import streams through convert_row and finds repeated keys
+    in SQL, so its memory does not grow with the file). Header problems are reported and no row is read (their
+    cells would not mean anything). Blank lines are skipped. A repeated primary key is an error naming both
+    lines; the first row wins.
     """
     spec = spec_for(file_name)
     errors = check_header(file_name, header)
@@ -274,18 +312,13 @@ def validate_rows(file_name: str, header: list[str], rows: Iterable[tuple[int, l
     good: list[dict] = []
     seen: dict[tuple, int] = {}
     for line, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        row = _convert(spec, line, names, cells, errors, warnings)
+        row = convert_row(spec, line, names, cells, errors, warnings)
         if row is None:
             continue
         key = tuple(row[k] for k in spec.key)
         if key in seen:
-            shown = repr(key[0]) if len(key) == 1 else "(" + ", ".join(str(k) for k in key) + ")"
-            errors.append(RowError(file_name, line, spec.key[0] if len(key) == 1 else None,
-                                   f"duplicate {'/'.join(spec.key)} {shown}: on lines {seen[key]} and {line}"))
+            errors.append(duplicate_error(spec, key, seen[key], line))
             continue
         seen[key] = line
-        row[LINE] = line
         good.append(row)
     return good, errors

@@ -66,7 +66,8 @@ async def test_import_lands_then_reimport_is_a_no_op_and_changes_update(pool, pr
             "activities.csv": (1, 1, 0), "notes.csv": (1, 1, 0)}
         assert "accounts.csv: 2 rows (2 new, 0 updated, 0 unchanged)" in first.summary()
         assert await stored(conn, prefix) == dict.fromkeys(TABLES, 1) | {"accounts": 2}
-        assert ("accounts.csv", 2, 2) in calls and ("notes.csv", 1, 1) in calls
+        size = (tmp_path / "notes.csv").stat().st_size
+        assert calls[-1] == ("notes.csv", 1, size, size) and [c[:2] for c in calls].count(("accounts.csv", 2)) == 1
         sources = {r["source"]: r["rows"] for r in await conn.fetch("SELECT source, rows FROM crm_sources")}
         assert {"accounts", "tickets", "orders", "activities", "notes", "offers"} <= set(sources)
         before = {r["account_id"]: r["updated_at"] for r in await conn.fetch(
@@ -237,8 +238,9 @@ async def test_large_import_reports_progress(pool, prefix, tmp_path):
             assert report.files["accounts.csv"].inserted == 25_000
         finally:
             await tx.rollback()
-    assert calls[0] == ("accounts.csv", 0, 25_000) and calls[-1] == ("accounts.csv", 25_000, 25_000)
-    assert len(calls) >= 4
+    size = (tmp_path / "accounts.csv").stat().st_size
+    assert calls[0] == ("accounts.csv", 0, 0, size) and calls[-1] == ("accounts.csv", 25_000, size, size)
+    assert len(calls) >= 4 and [c[1] for c in calls] == sorted(c[1] for c in calls)
 
 
 async def test_demo_data_imports_and_reaches_every_path(pool):
@@ -327,3 +329,30 @@ async def test_cli_import_prints_the_warnings_and_exits_0(pool, migrated_db, pre
     assert lines[0].startswith("accounts.csv: 2 rows (2 new")
     assert lines[1:] == ["1 warning(s):",
                          f"  notes.csv:3: column body: 1048576 characters, stored the first {MAX_CELL}"]
+
+
+async def test_a_file_where_every_line_is_wrong_lists_the_first_thousand_and_counts_the_rest(pool, prefix, tmp_path):
+    """A wrong delimiter makes every line an error; the report stays readable and its count is exact."""
+    lines = [";".join(ACCOUNT_COLUMNS)] + [f"{prefix}-{i};Acme;smb" for i in range(1_500)]
+    (tmp_path / "accounts.csv").write_text(",".join(ACCOUNT_COLUMNS) + "\n" + "\n".join(lines[1:]) + "\n")
+    async with pool.acquire() as conn:
+        with pytest.raises(ImportFailed) as failed:
+            await import_directory(conn, tmp_path)
+        assert await stored(conn, prefix) == dict.fromkeys(TABLES, 0)
+    assert len(failed.value.errors) == 1_000 and failed.value.errors[0].line == 2
+    assert str(failed.value).startswith("1500 problem(s), nothing was stored:")
+    assert str(failed.value).endswith("... and 1450 more")
+
+
+async def test_duplicates_far_apart_and_orphans_are_found_across_batches(pool, prefix, tmp_path):
+    """Repeated keys and unknown accounts are checked on the whole file, not per COPY batch."""
+    rows = [acct(f"{prefix}-{i}") for i in range(12_000)] + [acct(f"{prefix}-7")]
+    write(tmp_path, "accounts.csv", rows)
+    write(tmp_path, "orders.csv", [{"order_id": f"{prefix}-o{i}", "account_id": f"{prefix}-{i * 1000}",
+                                    "at": "2025-05-01", "amount": "1"} for i in range(15)])
+    async with pool.acquire() as conn:
+        with pytest.raises(ImportFailed) as failed:
+            await import_directory(conn, tmp_path)
+    found = [(e.file, e.line, e.reason) for e in failed.value.errors]
+    assert found[0] == ("accounts.csv", 12_002, f"duplicate account_id '{prefix}-7': on lines 9 and 12002")
+    assert [(f, line) for f, line, _ in found[1:]] == [("orders.csv", 14), ("orders.csv", 15), ("orders.csv", 16)]
