@@ -20,9 +20,11 @@ not a mirror).
 from __future__ import annotations
 
 import csv
+import io
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
 
 import asyncpg
 
@@ -41,6 +43,7 @@ from reactivation.crm_schema import (
 BATCH_ROWS = 10_000
 BATCH_BYTES = 8 * 2**20  # a batch of long notes is cut by size, not by row count
 MAX_SHOWN = 50
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
 LINE_COLUMN = "import_line"  # the temp tables' extra column: where each row came from, for errors found in SQL
 Progress = Callable[[str, int, int, int], None]  # file, rows read, bytes read, file size
 
@@ -105,27 +108,20 @@ class _Staged:
     bad_ids: set[str] = field(default_factory=set)  # account_id cells of rows with errors (not orphans' parents)
 
 
-def _lines(fh: BinaryIO, staged: _Staged, errors: list[RowError]) -> Iterator[str]:
-    """The file's physical lines as text; a line that is not UTF-8 is an error and ends the reading.
+def _lines(text: io.TextIOWrapper, staged: _Staged, errors: list[RowError]) -> Iterator[str]:
+    """The file's physical lines (\\n, \\r\\n or a lone \\r ends one, as Excel writes them); a line that is
+    not UTF-8 is an error naming the line and ends the reading.
 
-    Decoding line by line (not the whole file) keeps memory flat and lets the error name its line.
+    Bytes that are not UTF-8 are decoded as lone surrogates (surrogateescape) and found per line, so the
+    error can name its line although the file is decoded in chunks, never whole.
     """
-    offset = 0
-    for number, raw in enumerate(fh, start=1):
-        if number == 1:
-            if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-                errors.append(RowError(staged.spec.name, 1, None, "is UTF-16; save it as UTF-8"))
-                return
-            if raw.startswith(b"\xef\xbb\xbf"):
-                raw, offset = raw[3:], 3
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
+    for number, line in enumerate(text, start=1):
+        bad = _NOT_UTF8.search(line)
+        if bad:
             errors.append(RowError(staged.spec.name, number, None,
-                                   f"is not UTF-8: byte {raw[err.start]:#04x} at offset {offset + err.start}; "
-                                   f"save the file as UTF-8"))
+                                   f"is not UTF-8: byte {ord(bad.group()) - 0xDC00:#04x} at character "
+                                   f"{bad.start() + 1} of the line; save the file as UTF-8"))
             return
-        offset += len(raw)
         yield line
     staged.read_to_end = True
 
@@ -134,64 +130,78 @@ async def _stage(conn: asyncpg.Connection, path: Path, spec: FileSpec, errors: l
                  warnings: list[RowError], progress: Progress | None) -> _Staged:
     """Stream one file through the validator into its temp table; errors and warnings are appended."""
     staged = _Staged(spec, f"import_{spec.table}")
-    columns = list(spec.columns)
     await conn.execute(f"DROP TABLE IF EXISTS pg_temp.{staged.temp}")
     await conn.execute(f"CREATE TEMP TABLE {staged.temp} (LIKE {spec.table} INCLUDING DEFAULTS, "
                        f"{LINE_COLUMN} integer NOT NULL) ON COMMIT DROP")
     size = path.stat().st_size
     with open(path, "rb") as fh:
-        reader = csv.reader(_lines(fh, staged, errors))
+        if fh.peek(2)[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            errors.append(RowError(spec.name, 1, None, "is UTF-16; save it as UTF-8"))
+            return staged
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
         try:
-            header = next(reader)
-        except StopIteration:
-            if staged.read_to_end:  # not a decoding error: the file has no lines at all
-                errors.append(RowError(spec.name, 1, None, "the file is empty (a header row is required)"))
-            staged.read_to_end = False
-            return staged
-        except csv.Error as err:
-            errors.append(RowError(spec.name, 1, None, f"unreadable CSV: {err}"))
-            return staged
-        header_errors = check_header(spec.name, header)
-        if header_errors:
-            errors.extend(header_errors)
-            staged.read_to_end = False
-            return staged
-        names = [h.strip() for h in header]
-        id_at = names.index("account_id") if "account_id" in names else None
-        batch: list[tuple] = []
-        batch_bytes = 0
-
-        async def flush() -> None:
-            nonlocal batch, batch_bytes
-            if batch:
-                await conn.copy_records_to_table(staged.temp, records=batch, columns=columns + [LINE_COLUMN])
-                staged.rows += len(batch)
-                batch, batch_bytes = [], 0
-            if progress:
-                progress(spec.name, staged.rows, fh.tell(), size)
-
-        if progress:
-            progress(spec.name, 0, 0, size)
-        start = reader.line_num + 1  # physical lines: a quoted cell may span several
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as err:
-                errors.append(RowError(spec.name, start, None, f"unreadable CSV: {err}"))
-            else:
-                row = convert_row(spec, start, names, cells, errors, warnings)
-                if row is not None:
-                    batch.append(tuple(row[c] for c in columns) + (row[LINE],))
-                    batch_bytes += sum(len(c) for c in cells)
-                    if len(batch) >= BATCH_ROWS or batch_bytes >= BATCH_BYTES:
-                        await flush()
-                elif id_at is not None and len(cells) > id_at and cells[id_at].strip():
-                    staged.bad_ids.add(cells[id_at].strip())
-            start = reader.line_num + 1
-        await flush()
+            reader = csv.reader(_lines(text, staged, errors))
+            await _copy_rows(conn, staged, reader, errors, warnings,
+                             (lambda rows: progress(spec.name, rows, fh.tell(), size)) if progress else None)
+        finally:
+            text.detach()  # the file is closed by its own `with`
     return staged
+
+
+async def _copy_rows(conn: asyncpg.Connection, staged: _Staged, reader, errors: list[RowError],
+                     warnings: list[RowError], progress: Callable[[int], None] | None) -> None:
+    """Check the header, then convert each row and COPY the good ones in batches bounded by rows and bytes."""
+    spec, columns = staged.spec, list(staged.spec.columns)
+    try:
+        header = next(reader)
+    except StopIteration:
+        if staged.read_to_end:  # not a decoding error: the file has no lines at all
+            errors.append(RowError(spec.name, 1, None, "the file is empty (a header row is required)"))
+        staged.read_to_end = False
+        return
+    except csv.Error as err:
+        errors.append(RowError(spec.name, 1, None, f"unreadable CSV: {err}"))
+        return
+    header_errors = check_header(spec.name, header)
+    if header_errors:
+        errors.extend(header_errors)
+        staged.read_to_end = False
+        return
+    names = [h.strip() for h in header]
+    id_at = names.index("account_id") if "account_id" in names else None
+    batch: list[tuple] = []
+    batch_bytes = 0
+
+    async def flush() -> None:
+        nonlocal batch, batch_bytes
+        if batch:
+            await conn.copy_records_to_table(staged.temp, records=batch, columns=columns + [LINE_COLUMN])
+            staged.rows += len(batch)
+            batch, batch_bytes = [], 0
+        if progress:
+            progress(staged.rows)
+
+    if progress:
+        progress(0)
+    start = reader.line_num + 1  # physical lines: a quoted cell may span several
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            errors.append(RowError(spec.name, start, None, f"unreadable CSV: {err}"))
+        else:
+            row = convert_row(spec, start, names, cells, errors, warnings)
+            if row is not None:
+                batch.append(tuple(row[c] for c in columns) + (row[LINE],))
+                batch_bytes += sum(len(c) for c in cells)
+                if len(batch) >= BATCH_ROWS or batch_bytes >= BATCH_BYTES:
+                    await flush()
+            elif id_at is not None and len(cells) > id_at and cells[id_at].strip():
+                staged.bad_ids.add(cells[id_at].strip())
+        start = reader.line_num + 1
+    await flush()
 
 
 async def _duplicates(conn: asyncpg.Connection, staged: _Staged, errors: list[RowError]) -> None:

@@ -196,6 +196,18 @@ async def test_bom_and_crlf_are_read(pool, prefix, tmp_path):
         assert await conn.fetchval("SELECT name FROM accounts WHERE account_id = $1", f"{prefix}-1") == "Café Noir"
 
 
+async def test_old_mac_line_endings_and_quoted_line_breaks_keep_their_line_numbers(pool, prefix, tmp_path):
+    """Excel's "CSV (Macintosh)" ends lines with a lone CR; errors still name the physical line."""
+    header = ",".join(ACCOUNT_COLUMNS)
+    good = ",".join(acct(f"{prefix}-1", inactivity_reason='"moved\r\noffices"').values())
+    bad = ",".join(acct(f"{prefix}-2", tier="gold").values())
+    (tmp_path / "accounts.csv").write_bytes(f"{header}\r{good}\r{bad}\r".encode())
+    async with pool.acquire() as conn:
+        with pytest.raises(ImportFailed) as failed:
+            await import_directory(conn, tmp_path)
+    assert [(e.line, e.column) for e in failed.value.errors] == [(4, "tier")]
+
+
 async def test_an_import_never_lifts_an_opt_out_or_rewinds_activity(pool, prefix, tmp_path):
     a, b = f"{prefix}-1", f"{prefix}-2"
     async with pool.acquire() as conn:
@@ -239,7 +251,7 @@ async def test_large_import_reports_progress(pool, prefix, tmp_path):
         finally:
             await tx.rollback()
     size = (tmp_path / "accounts.csv").stat().st_size
-    assert calls[0] == ("accounts.csv", 0, 0, size) and calls[-1] == ("accounts.csv", 25_000, size, size)
+    assert calls[0][:2] == ("accounts.csv", 0) and calls[-1] == ("accounts.csv", 25_000, size, size)
     assert len(calls) >= 4 and [c[1] for c in calls] == sorted(c[1] for c in calls)
 
 
