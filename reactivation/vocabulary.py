@@ -67,6 +67,7 @@ class CrmEventType(StrEnum):
     issue_resolved = "issue_resolved"
     bounce = "bounce"
     owner_changed = "owner_changed"
+    auto_reply = "auto_reply"  # an out-of-office answer: not a response; may carry the date the customer is back
 
 
 # Events after which nothing more may be sent in the episode (checked again by the delivery guard).
@@ -101,6 +102,27 @@ class LedgerKind(StrEnum):
     reassigned = "reassigned"
     holdout_assigned = "holdout_assigned"
     issue_resolved = "issue_resolved"
+    reply_received = "reply_received"  # an inbound message, with its class (InboundClass) and the reason
+    owner_notified = "owner_notified"  # a notification (NotificationKind) went to an owner or the admins
+
+
+class InboundClass(StrEnum):
+    """What an inbound message to our mail is, decided deterministically with a stated reason."""
+
+    human_reply = "human_reply"  # the customer answered: the sequence stops and the owner is told
+    auto_reply = "auto_reply"  # out of office, auto-submitted: not a response; may postpone the follow-up
+    hard_bounce = "hard_bounce"  # a 5.x.x delivery report: the address is suppressed
+    soft_bounce = "soft_bounce"  # a 4.x.x delivery report: counted; several suppress
+    unsubscribe = "unsubscribe"  # "unsubscribe", "stop", "remove me": the address opts out
+
+
+class NotificationKind(StrEnum):
+    """What owners (and admins) hear about: each goes once per (account, episode, kind)."""
+
+    digest = "digest"  # daily, per owner: the waiting accounts
+    reminder = "reminder"  # a review waited past DORMANT_REVIEW_REMINDER_AFTER
+    escalation = "escalation"  # ... and past DORMANT_REVIEW_ESCALATE_AFTER: to the admins
+    reply = "reply"  # the customer answered: at once
 
 
 class RefusalKind(StrEnum):
