@@ -21,10 +21,11 @@ from reactivation.lifecycle_model import (
     LifecycleConfig, LifecycleState, Phase, PlanSend, PrepareDraft, ReviewAgain, SendSlot, TimerFired, WaitKind,
 )
 from reactivation.lifecycle_rules import (
-    OWNER_TASK_OUTCOMES, PRE_SEND, customer_event_outcome, refusal, standing_approval_applies, with_edits,
+    OWNER_TASK_OUTCOMES, PRE_SEND, customer_event_outcome, follow_up_after_return, refusal, standing_approval_applies,
+    with_edits,
 )
 from reactivation.lifecycle_sending import SendingSteps
-from reactivation.models import Decision, DecisionRecord
+from reactivation.models import CrmEvent, Decision, DecisionRecord
 from reactivation.reentry import owner_until
 from reactivation.vocabulary import Action, CrmEventType, LedgerKind, MessageKind, Outcome, Path, STOP_EVENTS
 
@@ -192,6 +193,8 @@ class _Step(SendingSteps):
             return self._record(LedgerKind.issue_resolved, detail=crm.detail)
         if crm.type == CrmEventType.issue_opened:
             return self._issue_opened(crm.detail)
+        if crm.type == CrmEventType.auto_reply:
+            return self._auto_reply(crm)
         outcome = customer_event_outcome(crm.type, phase)
         if outcome is None:
             self.review.notice = f"The CRM reported {crm.type.value}: {crm.detail or 'no detail'}."
@@ -199,6 +202,23 @@ class _Step(SendingSteps):
         kind = LedgerKind.bounced if crm.type == CrmEventType.bounce else None
         arm = "control" if phase == Phase.holdout else None
         self._finish(outcome, kind, event=crm.type.value, before_outreach=phase in PRE_SEND or None, arm=arm)
+
+    def _auto_reply(self, crm: CrmEvent) -> None:
+        """An out-of-office answer is not a response: the sequence goes on, but a follow-up due while the
+        customer is away waits until the day after their return date, and the outcome window moves with it."""
+        wake = self.state.wake
+        if crm.return_on is None or wake is None or wake.kind != WaitKind.follow_up:
+            self.review.notice = f"An automatic reply arrived: {crm.detail or 'no return date given'}."
+            return
+        after = follow_up_after_return(crm.return_on)
+        if after <= wake.at:
+            self.review.notice = f"An automatic reply arrived; the customer is back on {crm.return_on:%Y-%m-%d}."
+            return
+        self._wake(WaitKind.follow_up, after)
+        deadline = after + self.config.outcome_window
+        self.state.outcome_deadline = max(self.state.outcome_deadline or deadline, deadline)
+        self.review.notice = (f"Out of office until {crm.return_on:%Y-%m-%d}: the follow-up waits until "
+                              f"{after:%Y-%m-%d %H:%M} UTC.")
 
     def _reassign(self, new_owner: str | None) -> None:
         if not new_owner or new_owner.lower() == (self.review.owner_email or ""):

@@ -6,7 +6,7 @@ Kept apart from the transition code so the README's table and the API can read t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 
 from reactivation.guardrails import SMS_LIMIT
 from reactivation.plain_text import header_unsafe
@@ -80,6 +80,15 @@ def customer_event_outcome(event: CrmEventType, phase: Phase) -> Outcome | None:
     if phase == Phase.owner_task:
         return _OWNER_TASK.get(event)  # a bounce does not end a phone task
     return (_BEFORE_SEND if phase in PRE_SEND else _AFTER_SEND).get(event)
+
+
+def follow_up_after_return(return_on: date) -> datetime:
+    """When a follow-up may go to a customer whose auto-reply says they are back on `return_on`.
+
+    The day after: a mail that lands on the first morning back sits under the pile of the absence. The
+    send window then moves it into the customer's business hours.
+    """
+    return datetime.combine(return_on + timedelta(days=1), time(), tzinfo=timezone.utc)
 
 
 def refusal(state: LifecycleState, decision: Decision, now: datetime | None = None) -> Refusal | None:

@@ -81,6 +81,8 @@ def _effect(state: LifecycleState, event, config: LifecycleConfig) -> str:
         return f"-> {after.phase.value}"
     if after.pending_stop is not None and state.pending_stop is None:
         return "applied once the delivery answers"
+    if not commands and after.wake is not None and after.wake != state.wake:
+        return f"moves the {after.wake.kind.value.replace('_', '-')} wait"
     names = [c.command for c in commands if not isinstance(c, Record)] + [
         f"records {c.kind.value}" for c in commands if isinstance(c, Record)]
     return ", ".join(dict.fromkeys(names)).replace("_", " ") if names else ("noted" if after != state else "ignored")
@@ -99,7 +101,7 @@ def _decisions(state: LifecycleState, config: LifecycleConfig) -> str:
 def _events(state: LifecycleState, config: LifecycleConfig) -> str:
     parts = []
     for kind in CrmEventType:
-        event = CrmEvent(type=kind, at=T0, new_owner_email="new@example.com")
+        event = CrmEvent(type=kind, at=T0, new_owner_email="new@example.com", return_on=(T0 + timedelta(days=30)).date())
         parts.append(f"{kind.value} {_effect(state, CrmEventIn(at=T0, event=event), config)}")
     return "; ".join(parts)
 

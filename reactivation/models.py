@@ -201,6 +201,7 @@ class CrmEvent(BaseModel):
     at: datetime
     detail: str = ""
     new_owner_email: str | None = None
+    return_on: date | None = None  # auto_reply: the day the customer is back, when the reply said so
 
 
 class DecisionRecord(BaseModel):

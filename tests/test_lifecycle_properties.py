@@ -46,7 +46,8 @@ decisions = st.fixed_dictionaries(dict(
 EVENT_MIX = [CrmEventType.owner_changed, CrmEventType.issue_resolved, CrmEventType.issue_opened] * 3 + list(CrmEventType)
 crm_events = st.builds(CrmEvent, type=st.sampled_from(EVENT_MIX), at=st.just(datetime(2026, 1, 1, tzinfo=timezone.utc)),
                        detail=st.sampled_from(["", "detail"]),
-                       new_owner_email=st.sampled_from([None, "New.Owner@Test.Dormant", OWNER]))
+                       new_owner_email=st.sampled_from([None, "New.Owner@Test.Dormant", OWNER]),
+                       return_on=st.sampled_from([None, date(2026, 1, 9), date(2025, 12, 1)]))
 
 
 def _assessment(path: Path, flags: list[str]) -> Assessment:

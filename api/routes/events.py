@@ -8,7 +8,7 @@ owner_changed event without a well-formed `new_owner_email` is refused with 422 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -38,6 +38,8 @@ class EventIn(BaseModel):
     detail: Text = Field("", max_length=10_000)
     new_owner_email: EmailText | None = Field(None, validate_default=True,
                                               description="required for owner_changed; stored in lower case")
+    return_on: date | None = Field(None, description="auto_reply: the day the customer is back (the follow-up "
+                                                      "waits until the day after)")
 
     @field_validator("new_owner_email")
     @classmethod
@@ -66,7 +68,8 @@ async def post_event(body: EventIn, caller: CrmCaller, pool: Pool, temporal: Tem
     handle = temporal.get_workflow_handle(workflow_id_for(body.account_id))
     try:
         await handle.signal(DormantAccountWorkflow.crm_event,
-                            CrmEvent(type=body.type, at=at, detail=body.detail, new_owner_email=body.new_owner_email))
+                            CrmEvent(type=body.type, at=at, detail=body.detail, new_owner_email=body.new_owner_email,
+                                     return_on=body.return_on))
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
