@@ -187,6 +187,10 @@ class DeliveryActivities:
                 headers["List-Unsubscribe"] = f"<{url}>"
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
                 body = f"{body}\n\n--\nTo stop these emails: {url}"
+            if self.settings.reply_address:  # replies reach our mailbox too, matched by the token
+                local, domain = self.settings.reply_address.split("@")
+                ours = f"{local}+{message_id[1:].split('@')[0]}@{domain}"
+                headers["Reply-To"] = f"{headers['Reply-To']}, {ours}" if "Reply-To" in headers else ours
         elif request.channel == "sms":
             from_address = self.settings.sms_from or ""
         return OutgoingMessage(

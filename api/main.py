@@ -9,12 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import (accounts, bulk, codec, events, health, queue, report_page, reports, review_page, triggers,
-                        unsubscribe)
+from api.routes import (accounts, bulk, codec, events, health, inbound, queue, report_page, reports, review_page,
+                        triggers, unsubscribe)
+from api.routes.inbound import INBOUND_MAX_BYTES
 from reactivation.settings import Settings, load_settings
 
 MAX_BODY_BYTES = 1_000_000
-TOO_LARGE = f"request body is larger than {MAX_BODY_BYTES} bytes"
+TOO_LARGE = f"request body is larger than {MAX_BODY_BYTES} bytes ({INBOUND_MAX_BYTES} for /v1/inbound/)"
 
 
 class _BodyTooLarge(Exception):
@@ -37,12 +38,14 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        # Inbound mail carries attachments; every other route takes small JSON.
+        limit = INBOUND_MAX_BYTES if scope.get("path", "").startswith("/v1/inbound/") else self.max_bytes
         for name, value in scope.get("headers", ()):
             # bytes.isdigit() is ASCII only (str.isdigit() passes "²", which int() refuses), and a length
             # too long to parse is certainly too large
             digits = value.strip().lstrip(b"0")
             if name == b"content-length" and value.strip().isdigit() and (
-                    len(digits) > 15 or int(digits or b"0") > self.max_bytes):
+                    len(digits) > 15 or int(digits or b"0") > limit):
                 return await self._refuse(scope, receive, send)
         received, refused, started = 0, False, False
 
@@ -53,7 +56,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     refused = True
                     if not started:
                         await self._refuse(scope, receive, send)
@@ -104,8 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": problems}, status_code=422)
 
-    for module in (health, triggers, events, queue, accounts, bulk, reports, unsubscribe, review_page, report_page,
-                   codec):
+    for module in (health, triggers, events, inbound, queue, accounts, bulk, reports, unsubscribe, review_page,
+                   report_page, codec):
         app.include_router(module.router)
     return app
 

@@ -9,18 +9,17 @@ owner_changed event without a well-formed `new_owner_email` is refused with 422 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import AccountIdField, CrmCaller, EmailText, ERRORS, Pool, Temporal, Text
-from db.crm_events import mark_delivered, record_event
+from api.crm_signal import signal_event
+from api.deps import ERRORS, AccountIdField, CrmCaller, EmailText, Pool, Temporal, Text
+from db.crm_events import record_event
 from db.reviews import account_owner
 from reactivation.models import CrmEvent
 from reactivation.vocabulary import CrmEventType
-from workflows.dormant_account import DormantAccountWorkflow
-from workflows.dormant_account_models import workflow_id_for
 
 router = APIRouter(prefix="/v1", tags=["crm"], responses=ERRORS)
 
@@ -65,15 +64,7 @@ async def post_event(body: EventIn, caller: CrmCaller, pool: Pool, temporal: Tem
             raise HTTPException(404, f"account {body.account_id!r} is not in the CRM store")
         event_id = await record_event(conn, body.account_id, body.type, at, body.detail,
                                       new_owner_email=body.new_owner_email)
-    handle = temporal.get_workflow_handle(workflow_id_for(body.account_id))
-    try:
-        await handle.signal(DormantAccountWorkflow.crm_event,
-                            CrmEvent(type=body.type, at=at, detail=body.detail, new_owner_email=body.new_owner_email,
-                                     return_on=body.return_on))
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise
-        return EventResult(event_id=event_id, delivered_to_workflow=False)
-    async with pool.acquire() as conn:
-        await mark_delivered(conn, event_id)
-    return EventResult(event_id=event_id, delivered_to_workflow=True)
+    event = CrmEvent(type=body.type, at=at, detail=body.detail, new_owner_email=body.new_owner_email,
+                     return_on=body.return_on)
+    delivered = await signal_event(pool, temporal, body.account_id, event_id, event)
+    return EventResult(event_id=event_id, delivered_to_workflow=delivered)

@@ -16,15 +16,13 @@ from html import escape
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from temporalio.service import RPCError, RPCStatusCode
 
+from api.crm_signal import signal_event
 from api.deps import ERRORS, AppSettings, Pool, Temporal
-from db.crm_events import mark_delivered, record_event
+from db.crm_events import record_event
 from db.suppression import suppress_address
 from reactivation.models import CrmEvent
 from reactivation.unsubscribe import verify
-from workflows.dormant_account import DormantAccountWorkflow
-from workflows.dormant_account_models import workflow_id_for
 
 router = APIRouter(prefix="/v1/unsubscribe", tags=["unsubscribe"], responses=ERRORS)
 
@@ -79,14 +77,7 @@ async def unsubscribe(token: str, request: Request, pool: Pool, temporal: Tempor
             if address:
                 await suppress_address(conn, address, "email", "unsubscribe", account_id, DETAIL)
             event_id = await record_event(conn, account_id, "opt_out", now, DETAIL)
-    try:
-        await temporal.get_workflow_handle(workflow_id_for(account_id)).signal(
-            DormantAccountWorkflow.crm_event, CrmEvent(type="opt_out", at=now, detail=DETAIL))
-        async with pool.acquire() as conn:
-            await mark_delivered(conn, event_id)
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise
+    await signal_event(pool, temporal, account_id, event_id, CrmEvent(type="opt_out", at=now, detail=DETAIL))
     if "text/html" in request.headers.get("accept", ""):
         who = f" <strong>{escape(address)}</strong>" if address else ""
         return _page("Unsubscribed", f"<p>Done: we will not email{who} again.</p>")

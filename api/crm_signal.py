@@ -1,0 +1,29 @@
+"""Hand a stored CRM event to the account's workflow, and mark it delivered when the workflow took it.
+
+Every door that records a CRM event (the CRM webhook, the unsubscribe link, inbound mail) stores it
+first and then signals; an account with no open workflow keeps the event (delivered=false), not lost.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from db.crm_events import mark_delivered
+from reactivation.models import CrmEvent
+from workflows.dormant_account import DormantAccountWorkflow
+from workflows.dormant_account_models import workflow_id_for
+
+
+async def signal_event(pool: asyncpg.Pool, temporal: Client, account_id: str, event_id: int, event: CrmEvent) -> bool:
+    """True when the account's workflow received the event."""
+    try:
+        await temporal.get_workflow_handle(workflow_id_for(account_id)).signal(DormantAccountWorkflow.crm_event, event)
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    async with pool.acquire() as conn:
+        await mark_delivered(conn, event_id)
+    return True
