@@ -103,6 +103,17 @@ class Settings(BaseSettings):
     sms_auth_token: SecretStr | None = Field(None, validation_alias=_env("DORMANT_SMS_AUTH_TOKEN"))
     sms_from: str | None = Field(None, validation_alias=_env("DORMANT_SMS_FROM"))
 
+    # --- owner notifications (digest, reminders, escalations, replies; see activities/notify.py) ---
+    slack_webhook_url: SecretStr | None = Field(None, validation_alias=_env("DORMANT_SLACK_WEBHOOK_URL"))
+    digest_hour: int = Field(8, ge=0, le=23, validation_alias=_env("DORMANT_DIGEST_HOUR"))  # UTC
+    notify_from: str | None = Field(None, validation_alias=_env("DORMANT_NOTIFY_FROM"))  # default: mail_from
+
+    # --- inbound mail (POST /v1/inbound/email, `dormant mailbox`) ---
+    # replies@example.com: each email's Reply-To also names replies+<token>@example.com, so a reply is
+    # matched to its message even when the customer's client drops In-Reply-To.
+    reply_address: str | None = Field(None, pattern=r"^[^@\s+]+@[^@\s]+$", validation_alias=_env("DORMANT_REPLY_ADDRESS"))
+    soft_bounce_limit: int = Field(3, ge=1, validation_alias=_env("DORMANT_SOFT_BOUNCE_LIMIT"))
+
     # --- security ---
     webhook_secret: SecretStr | None = Field(None, validation_alias=_env("DORMANT_WEBHOOK_SECRET"))
     payload_keys: SecretStr | None = Field(None, validation_alias=_env("DORMANT_PAYLOAD_KEYS"))
