@@ -22,6 +22,7 @@ from activities.delivery import DeliveryActivities
 from activities.drafting import DraftingActivities
 from activities.evidence import EvidenceActivities
 from activities.ledger import LedgerActivities
+from activities.notify import NotifyActivities
 from activities.scan import ScanActivities
 from activities.send_time import plan_send_time
 from db.pool import create_pool
@@ -32,6 +33,7 @@ from workflows.client import connect_temporal
 from workflows.dormancy_scan import DormancyScanWorkflow
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.legacy.dormant_account_v1 import DormantAccountWorkflowV1
+from workflows.notify import OwnerNotificationsWorkflow
 
 
 # The decision keys' registry is shared with the sandbox (not re-imported per run), so the validator reads
@@ -58,10 +60,12 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     scan = ScanActivities(pool, client, settings)
     activities = [evidence.gather_evidence, ledger.record_step, ledger.record_steps, delivery.deliver, scan.scan_dormant_page,
                   drafting.prepare_template_draft, plan_send_time]
+    notify = NotifyActivities(pool, settings)
+    activities += [notify.enqueue_due_notifications, notify.dispatch_notifications]
     if not settings.llm_enabled:
         activities.append(drafting.prepare_draft)
     workers = [Worker(client, task_queue=queue, workflow_runner=SANDBOX,
-                      workflows=[DormantAccountWorkflow, DormantAccountWorkflowV1, DormancyScanWorkflow],
+                      workflows=[DormantAccountWorkflow, DormantAccountWorkflowV1, DormancyScanWorkflow, OwnerNotificationsWorkflow],
                       activities=activities, **tuning(settings),
                       max_task_queue_activities_per_second=settings.activity_rate_per_s)]
     if settings.llm_enabled:

@@ -169,6 +169,9 @@ class DevStack:
         settings = self.settings.model_copy(update={"temporal_address": temporal_address, "database_url": dsn})
         client = await connect_temporal(settings)
         await ensure_scan_schedule(settings, client)
+        from dormant.notify_schedule import ensure_notification_schedule
+
+        await ensure_notification_schedule(settings, client)
         result = await run_scan(settings, client=client)
         marker.write_text(json.dumps({"started": result.started}))
         return result.started
