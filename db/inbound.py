@@ -9,7 +9,6 @@ through the one we wrote to last; with no send at all and several accounts, the 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -114,7 +113,7 @@ async def record_reply_received(conn: asyncpg.Connection, inbound_id: int, at: d
                                            segment, detail)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING""",
         f"{episode.episode}:inbound:{inbound_id}", at, LedgerKind.reply_received, account_id, episode.workflow_id,
-        episode.episode, episode.owner_email, episode.segment, json.dumps(detail))
+        episode.episode, episode.owner_email, episode.segment, detail)
 
 
 INBOX_COLUMNS = """id, received_at, source, message_id, from_address, subject, left(new_text, 2000) AS new_text, kind,

@@ -64,8 +64,13 @@ def _holdout(lift: dict) -> list[str]:
 def render_text(report: dict) -> str:
     """Funnel, groups, measures, holdout and drafting cost, in that order."""
     cost = report["drafting"]
+    answered = report["replies"]
+    rate = f"{answered['reply_rate']:.1%}" if answered["reply_rate"] is not None else "n/a"
+    by_class = ", ".join(f"{k} {v}" for k, v in answered["by_class"].items()) or "none"
     lines = [*_funnel_rows(report["funnel"]), *_groups(report), *_measures(report), *_holdout(report["holdout"]),
              "", f"drafts: {cost['drafts']} ({cost['template_drafts']} template), tokens in/out "
                  f"{cost['prompt_tokens']}/{cost['completion_tokens']}, estimated cost "
-                 f"${cost['estimated_cost_usd']:.4f}"]
+                 f"${cost['estimated_cost_usd']:.4f}",
+             f"replies: {answered['accounts_replied']} of {answered['accounts_sent']} accounts sent to ({rate}); "
+             f"inbound by class: {by_class}"]
     return "\n".join(lines)

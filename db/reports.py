@@ -97,6 +97,21 @@ async def drafting_cost(conn: asyncpg.Connection, scope: Scope | str | None = No
     return {**dict(row), "estimated_cost_usd": float(row["estimated_cost_usd"])}
 
 
+async def replies(conn: asyncpg.Connection, scope: Scope) -> dict:
+    """Inbound messages by class, and the reply rate: accounts with a human reply / accounts sent to."""
+    rows = await conn.fetch(
+        f"""WITH {SCOPED} SELECT detail->>'class' AS class, count(*) AS messages FROM scoped
+            WHERE type = 'reply_received' GROUP BY 1 ORDER BY 1""", *scope.args())
+    row = await conn.fetchrow(
+        f"""WITH {SCOPED} SELECT count(DISTINCT account_id) FILTER (WHERE type = 'sent') AS sent,
+                   count(DISTINCT account_id) FILTER (WHERE type = 'reply_received'
+                                                      AND detail->>'class' = 'human_reply') AS replied
+            FROM scoped""", *scope.args())
+    rate = round(row["replied"] / row["sent"], 4) if row["sent"] else None
+    return {"by_class": {r["class"]: r["messages"] for r in rows}, "accounts_sent": row["sent"],
+            "accounts_replied": row["replied"], "reply_rate": rate}
+
+
 async def full_report(conn: asyncpg.Connection, scope: Scope, by: Dimension | None = None,
                       period: Period = "month") -> dict:
     """Every section, assembled once, for the API, the review page and the CLI."""
@@ -106,6 +121,7 @@ async def full_report(conn: asyncpg.Connection, scope: Scope, by: Dimension | No
                     "by": by, "period": period if by == "period" else None},
         "accounts_by_event": await funnel_counts(conn, scope),
         "drafting": await drafting_cost(conn, scope),
+        "replies": await replies(conn, scope),
         "funnel": await funnel(conn, scope),
         "groups": await funnel_groups(conn, scope, by, period) if by else None,
         "closed_reasons": await closed_reasons(conn, scope),

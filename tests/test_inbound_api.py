@@ -93,7 +93,8 @@ async def test_a_gmail_reply_stops_the_follow_up_and_is_recorded(client, pool, s
     assert [m["new_text"].strip() for m in thread.json()] == ["Thanks Anna, happy to talk next week."]
     ledger = await pool.fetch("SELECT detail FROM measurement_events WHERE account_id = $1 AND type = 'reply_received'",
                               account_id)
-    assert len(ledger) == 1 and '"class": "human_reply"' in ledger[0]["detail"]
+    assert len(ledger) == 1 and ledger[0]["detail"]["class"] == "human_reply"
+    assert ledger[0]["detail"]["matched_by"] == "message_id"
 
 
 async def test_an_out_of_office_moves_the_follow_up_past_the_return_date(client, pool, settings, prefix, tokens):  # noqa: F811
@@ -193,3 +194,24 @@ async def test_provider_formats_and_bad_input(pool, settings, prefix, tokens):  
                             f"{prefix}-%")
     assert {(r["from_address"], r["source"]) for r in rows} == {(sender, "postmark"),
                                                               (f"{prefix}-sg@example.org", "sendgrid")}
+
+
+async def test_the_report_counts_replies_by_class_and_the_reply_rate(pool, prefix):
+    from datetime import datetime, timezone
+
+    from db.report_scope import Scope
+    from db.reports import replies
+
+    owner, now = f"{prefix}-o@test.dormant", datetime.now(timezone.utc)
+    rows = [("a1", "sent", None), ("a2", "sent", None), ("a3", "sent", None), ("a4", "sent", None),
+            ("a1", "reply_received", "human_reply"), ("a1", "reply_received", "human_reply"),
+            ("a2", "reply_received", "auto_reply"), ("a3", "reply_received", "soft_bounce")]
+    for n, (account, kind, klass) in enumerate(rows):
+        await pool.execute(
+            """INSERT INTO measurement_events (event_id, at, type, account_id, workflow_id, episode, owner_email, detail)
+               VALUES ($1, $2, $3, $4, 'w', 'e', $5, $6)""", f"{prefix}-{n}", now, kind, f"{prefix}-{account}", owner,
+            {"class": klass} if klass else {})
+    async with pool.acquire() as conn:
+        report = await replies(conn, Scope(owner_email=owner))
+    assert report == {"by_class": {"auto_reply": 1, "human_reply": 2, "soft_bounce": 1}, "accounts_sent": 4,
+                      "accounts_replied": 1, "reply_rate": 0.25}
