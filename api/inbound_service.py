@@ -154,7 +154,7 @@ async def _tell_owner(pool: asyncpg.Pool, settings: Settings, account_id: str, e
     try:
         async with pool.acquire() as conn:
             await notify_reply(conn, settings, account_id=account_id, episode=episode.episode,
-                               owner_email=episode.owner_email, from_address=parsed.from_address,
-                               subject=parsed.subject, new_text=parsed.new_text, inbound_id=inbound_id)
+                               owner_email=episode.owner_email, from_address=parsed.from_address or "",
+                               subject=parsed.subject, new_text=parsed.new_text, inbound_message_id=str(inbound_id))
     except Exception:
         log.exception("could not queue the reply notification for %s", account_id)

@@ -95,6 +95,9 @@ async def test_a_gmail_reply_stops_the_follow_up_and_is_recorded(client, pool, s
                               account_id)
     assert len(ledger) == 1 and ledger[0]["detail"]["class"] == "human_reply"
     assert ledger[0]["detail"]["matched_by"] == "message_id"
+    told = await pool.fetch("SELECT kind, recipient, body FROM owner_notifications WHERE account_id = $1", account_id)
+    assert [(r["kind"], r["recipient"]) for r in told] == [("reply", OWNER)]  # once, though posted twice
+    assert "happy to talk next week" in told[0]["body"]
 
 
 async def test_an_out_of_office_moves_the_follow_up_past_the_return_date(client, pool, settings, prefix, tokens):  # noqa: F811
@@ -215,3 +218,29 @@ async def test_the_report_counts_replies_by_class_and_the_reply_rate(pool, prefi
         report = await replies(conn, Scope(owner_email=owner))
     assert report == {"by_class": {"auto_reply": 1, "human_reply": 2, "soft_bounce": 1}, "accounts_sent": 4,
                       "accounts_replied": 1, "reply_rate": 0.25}
+
+
+async def test_the_review_page_shows_the_reply_as_text_to_its_owner_only(client, pool, settings, prefix,
+                                                                       tokens):  # noqa: F811
+    from tests.test_review_page import sign_in
+
+    settings = waiting(settings)
+    account_id, contact = f"{prefix}-page", f"{prefix}-pat@example.com"
+    hostile = "<script>alert(1)</script> Ja, gerne — давайте созвонимся 来週"
+    await add_account(pool, account_id, contact_email=contact, owner_email=f"{prefix}-owner@test.dormant")
+    await pool.execute("INSERT INTO outbox (idempotency_key, message_id, account_id, workflow_id, kind, channel, "
+                       "to_address, from_address, body, delivery) VALUES ($1, $2, $3, 'w', 'first', 'email', $4, "
+                       "'a@x', 'hi', 'outbox')", f"{prefix}-k", f"<{prefix}@x>", account_id, contact)
+    async with api_client(settings) as http:
+        answer = await http.post("/v1/inbound/email", content=gmail_reply(f"<{prefix}@x>", contact, hostile),
+                                 headers={**RFC822, **bearer(tokens["admin"])})
+        assert answer.json()["account_id"] == account_id
+        await sign_in(http, tokens["owner"])
+        mine = await http.get(f"/review/accounts/{account_id}")
+    async with api_client(settings) as http:
+        await sign_in(http, tokens["other"])
+        theirs = await http.get(f"/review/accounts/{account_id}")
+    assert mine.status_code == 200 and 'id="replies"' in mine.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Ja, gerne — давайте созвонимся 来週" in mine.text
+    assert "<script>alert(1)" not in mine.text
+    assert theirs.status_code == 404 and "давайте" not in theirs.text

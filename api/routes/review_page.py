@@ -35,6 +35,7 @@ from temporalio.service import RPCError
 from api.deps import decision_keys_of, AppSettings, Pool, Temporal, same_secret
 from api.routes.accounts import DecisionAnswer, DecisionIn, owned_stage, submit_decision
 from api.routes.queue import DEFAULT_STAGES
+from db.inbound import account_thread
 from db.outbox import list_outbox
 from db.owners import principal_for_token
 from db.reviews import account_view, review_queue
@@ -229,6 +230,7 @@ async def _account(request, pool, temporal, session: dict, account_id: str, proj
     async with pool.acquire() as conn:
         projection, evidence = await account_view(conn, account_id)
         sent = await list_outbox(conn, limit=10, account_id=account_id)
+        replies = [dict(r) for r in await account_thread(conn, account_id)]
     state = await _review_state(temporal, account_id, projection)
     stage = state.stage.value if state else projected_stage
     allowed = allowed_actions(state, stage)
@@ -236,6 +238,7 @@ async def _account(request, pool, temporal, session: dict, account_id: str, proj
         **session, "account_id": account_id, "state": state, "evidence": evidence, "stage": stage,
         "flags": _flags(state, evidence), "actions": [a for a in ACTION_ORDER if a in allowed], "flash": flash,
         "draft": state.current_draft if state else None, "today": date.today().isoformat(), "sent": sent,
+        "replies": replies,
     })
 
 
