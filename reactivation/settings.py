@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     sms_account_sid: str | None = Field(None, validation_alias=_env("DORMANT_SMS_ACCOUNT_SID"))
     sms_auth_token: SecretStr | None = Field(None, validation_alias=_env("DORMANT_SMS_AUTH_TOKEN"))
     sms_from: str | None = Field(None, validation_alias=_env("DORMANT_SMS_FROM"))
+    # IMAP mailbox read by `dormant mailbox`: imaps://user:password@host/INBOX (holds a password)
+    imap_url: SecretStr | None = Field(None, validation_alias=_env("DORMANT_IMAP_URL"))
+    imap_poll_seconds: float = Field(30.0, gt=0, validation_alias=_env("DORMANT_IMAP_POLL_SECONDS"))
 
     # --- owner notifications (digest, reminders, escalations, replies; see activities/notify.py) ---
     slack_webhook_url: SecretStr | None = Field(None, validation_alias=_env("DORMANT_SLACK_WEBHOOK_URL"))

@@ -5,8 +5,8 @@ A mock IMAP server would agree with whatever the reader assumes; Dovecot does no
 temp dir: config, passwd-file users, maildirs, logs and `base_dir` (so a system Dovecot is not touched).
 Plain IMAP (with STARTTLS) and IMAPS listen on 127.0.0.1 with a self-signed certificate made by `openssl`.
 
-Each test asks for its own user (`new_mailbox`), so tests never see each other's mail; the passwd-file is
-re-read by Dovecot whenever it changes, so users can be added while the server runs.
+Each test asks for its own folder (`new_mailbox`), so tests never see each other's mail; a second user
+with a password full of URL-special characters exercises the URL's percent-decoding.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ DOVECOT = Path("/usr/sbin/dovecot")
 
 @dataclass
 class Mailbox:
-    """One test's IMAP user: its URLs and ways to put mail in and to renew the folder's UIDVALIDITY."""
+    """One test's folder (and its user): URLs, a way to put mail in and one to renew its UIDVALIDITY."""
 
-    server: "Dovecot"
+    server: Dovecot
     username: str
     password: str
     folder: str = "INBOX"
@@ -62,7 +62,7 @@ class Mailbox:
 
 
 class Dovecot:
-    """Start/stop one Dovecot; `url`/`append` use a default user, `new_mailbox()` makes a fresh one."""
+    """Start/stop one Dovecot; `url`/`append` use the default user's INBOX, `new_mailbox()` a fresh folder."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -73,6 +73,8 @@ class Dovecot:
         self.log = root / "dovecot.log"
         self.process: subprocess.Popen | None = None
         self.default = Mailbox(self, "default", "default-pass")
+        # a user whose password needs percent-encoding in a URL (no ':' - it ends a passwd-file field)
+        self.awkward = Mailbox(self, "awk@ward.example", "p@ss/w rd%?#x")
 
     # --- lifecycle ---
 
@@ -80,7 +82,8 @@ class Dovecot:
         self._make_cert()
         self.passwd.write_text("")
         self.passwd.chmod(0o644)
-        self.add_user(self.default.username, self.default.password)
+        for box in (self.default, self.awkward):
+            self.add_user(box.username, box.password)
         (self.root / "dovecot.conf").write_text(self._config())
         self.process = spawn([str(DOVECOT), "-F", "-c", str(self.root / "dovecot.conf")],
                              log_path=self.root / "stdout.log")
@@ -140,6 +143,8 @@ ssl_cert = <{self.cert}
 ssl_key = <{self.root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
 default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 0
@@ -178,18 +183,19 @@ service imap-login {{
     # --- users and mail ---
 
     def add_user(self, username: str, password: str) -> None:
-        """Passwords are stored in clear (`{{PLAIN}}`); a ':' would end the field, so none is allowed."""
+        """Passwords are stored in clear (`{PLAIN}`); a ':' would end the field, so none is allowed.
+        Only before start(): Dovecot re-reads the file at most once a second."""
         if ":" in username + password:
             raise ValueError("passwd-file fields cannot contain ':'")
         with self.passwd.open("a") as f:
             f.write(f"{username}:{{PLAIN}}{password}::::::\n")
 
-    def new_mailbox(self, password: str | None = None, folder: str = "INBOX") -> Mailbox:
-        box = Mailbox(self, f"u{uuid.uuid4().hex[:10]}", password or f"pw-{uuid.uuid4().hex[:8]}", folder)
-        self.add_user(box.username, box.password)
-        if folder.upper() != "INBOX":
-            with self._session(box.username, box.password) as imap:
-                imap.create(_quoted(folder))
+    def new_mailbox(self, folder: str | None = None) -> Mailbox:
+        """A fresh folder of the default user: created at once over IMAP (a user added to the passwd-file
+        would only be seen after Dovecot's once-a-second re-read)."""
+        box = Mailbox(self, self.default.username, self.default.password, folder or f"t-{uuid.uuid4().hex[:10]}")
+        with self._session(box.username, box.password) as imap:
+            _ok(imap.create(_quoted(box.folder)), "CREATE")
         return box
 
     def url_for(self, username: str, password: str, folder: str = "INBOX", scheme: str = "imap") -> str:
@@ -204,27 +210,39 @@ service imap-login {{
     def append(self, raw: bytes, username: str | None = None, password: str | None = None,
                folder: str = "INBOX") -> None:
         with self._session(username or self.default.username, password or self.default.password) as imap:
-            status, data = imap.append(_quoted(folder), None, None, raw)
-            if status != "OK":
-                raise RuntimeError(f"APPEND failed: {data}")
+            _ok(imap.append(_quoted(folder), None, None, raw), "APPEND")
 
     def recreate_folder(self, username: str, password: str, folder: str = "INBOX") -> None:
         """A new UIDVALIDITY: IMAP cannot DELETE the INBOX, so its maildir is removed on disk instead;
         Dovecot then creates it afresh with a new UIDVALIDITY (other folders: DELETE + CREATE)."""
         if folder.upper() == "INBOX":
-            shutil.rmtree(self.root / "mail" / username)
+            self._wipe_inbox(username)
             return
         with self._session(username, password) as imap:
-            imap.delete(_quoted(folder))
-            imap.create(_quoted(folder))
+            _ok(imap.delete(_quoted(folder)), "DELETE")
+            _ok(imap.create(_quoted(folder)), "CREATE")
+
+    def _wipe_inbox(self, username: str) -> None:
+        """Remove the INBOX's maildir and index but keep `dovecot-uidvalidity*`, the user's UIDVALIDITY
+        counter, so the recreated INBOX gets a new value even within the same second."""
+        home = self.root / "mail" / username
+        for path in home.iterdir():
+            if path.name.startswith("dovecot-uidvalidity") or path.name.startswith(".") and path.is_dir():
+                continue
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def _session(self, username: str, password: str) -> imaplib.IMAP4:
         imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
-        imap.login(username, password)
+        imap.login(_quoted(username), password)
         return imap
 
     def tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.cert))
+
+
+def _ok(answer: tuple[str, list], command: str) -> None:
+    if answer[0] != "OK":
+        raise RuntimeError(f"{command} failed: {answer[1]}")
 
 
 def _quoted(name: str) -> str:
@@ -253,5 +271,5 @@ def dovecot():
 
 @pytest.fixture
 def mailbox(dovecot: Dovecot) -> Mailbox:
-    """A fresh IMAP user for one test."""
+    """A fresh IMAP folder for one test."""
     return dovecot.new_mailbox()
