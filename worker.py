@@ -104,11 +104,24 @@ async def run_worker(settings: Settings, dsn: str | None = None) -> None:
         for worker in build_workers(client, pool, settings):
             await stack.enter_async_context(worker)
         logging.getLogger("dormant.worker").info("worker polling %s", settings.task_queue)
+        await _ensure_notifications(settings, client)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()  # leaving the stack shuts the workers down gracefully
+
+
+async def _ensure_notifications(settings: Settings, client) -> None:
+    """Owners hear about their queue only if the notification schedule exists; every deployment runs a
+    worker, so the worker makes sure of it (idempotent; a failure is logged, the worker still polls)."""
+    from dormant.notify_schedule import ensure_notification_schedule
+
+    try:
+        if await ensure_notification_schedule(settings, client):
+            logging.getLogger("dormant.worker").info("created the owner-notification schedule")
+    except Exception:  # noqa: BLE001 - e.g. a namespace without schedules: notifications wait, sends do not
+        logging.getLogger("dormant.worker").exception("could not create the owner-notification schedule")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ so a captured request cannot be replayed later.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -23,8 +24,8 @@ from pydantic_core import PydanticCustomError
 from temporalio.client import Client
 
 from db.owners import Principal, principal_for_token
-from reactivation.plain_text import header_unsafe
 from reactivation.decision_proof import keys_from
+from reactivation.plain_text import header_unsafe
 from reactivation.settings import Settings
 
 REPLAY_WINDOW_S = 300
@@ -54,6 +55,22 @@ async def _bearer_principal(request: Request, pool: asyncpg.Pool) -> Principal |
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        return None
+    async with pool.acquire() as conn:
+        return await principal_for_token(conn, token.strip())
+
+
+async def _basic_principal(request: Request, pool: asyncpg.Pool) -> Principal | None:
+    """HTTP Basic with an admin token as the password: what inbound-mail providers (Postmark, SendGrid)
+    can send, since their webhook settings take only a URL (https://dormant:<token>@host/v1/inbound/email)."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        _, _, token = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+        return None
+    if not token.strip():
         return None
     async with pool.acquire() as conn:
         return await principal_for_token(conn, token.strip())
@@ -90,9 +107,10 @@ async def crm_caller(request: Request, pool: Pool, settings: AppSettings) -> Pri
         if secret and verify_signature(secret, timestamp, await request.body(), signature):
             return CRM_PRINCIPAL
         raise HTTPException(401, "invalid or expired webhook signature")
-    principal = await _bearer_principal(request, pool)
+    principal = await _bearer_principal(request, pool) or await _basic_principal(request, pool)
     if principal is None or not principal.is_admin:
-        raise HTTPException(401, "CRM calls need a valid webhook signature or an admin token")
+        raise HTTPException(401, "CRM calls need a valid webhook signature or an admin token (Bearer, or Basic "
+                                 "with the token as the password)")
     return principal
 
 

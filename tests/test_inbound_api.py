@@ -167,8 +167,15 @@ async def test_unmatched_mail_is_kept_and_listed_for_admins_only(pool, settings,
         anonymous = await http.post("/v1/inbound/email", content=gmail_reply("<x@y>", stranger), headers=RFC822)
         by_owner = await http.post("/v1/inbound/email", content=gmail_reply("<x@y>", stranger),
                                    headers={**RFC822, **bearer(tokens["owner"])})
+        basic = await http.post("/v1/inbound/email", content=gmail_reply("<x@y>", stranger + "x"), headers=RFC822,
+                                auth=("postmark", tokens["admin"]))
+        basic_owner = await http.post("/v1/inbound/email", content=gmail_reply("<x@y>", stranger), headers=RFC822,
+                                      auth=("postmark", tokens["owner"]))
+        garbage = await http.post("/v1/inbound/email", content=gmail_reply("<x@y>", stranger),
+                                  headers={**RFC822, "Authorization": "Basic ²²²".encode()})
     assert stranger in [m["from_address"] for m in listed.json()]
     assert (owner.status_code, anonymous.status_code, by_owner.status_code) == (403, 401, 401)
+    assert (basic.status_code, basic_owner.status_code, garbage.status_code) == (200, 401, 401)
 
 
 async def test_provider_formats_and_bad_input(pool, settings, prefix, tokens):  # noqa: F811
