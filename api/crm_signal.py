@@ -12,14 +12,24 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from db.crm_events import mark_delivered
 from reactivation.models import CrmEvent
+from reactivation.vocabulary import CrmEventType
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
 
+# Event types the frozen v1 workflow (type DormantAccountWorkflow, draining) does not know: its owner task
+# would end on any event, so they are kept for it (delivered=false), not signalled.
+NEWER_THAN_V1 = frozenset({CrmEventType.auto_reply})
+WORKFLOW_TYPE = "DormantAccount"  # workflows/dormant_account.py
+
+
 async def signal_event(pool: asyncpg.Pool, temporal: Client, account_id: str, event_id: int, event: CrmEvent) -> bool:
     """True when the account's workflow received the event."""
+    handle = temporal.get_workflow_handle(workflow_id_for(account_id))
     try:
-        await temporal.get_workflow_handle(workflow_id_for(account_id)).signal(DormantAccountWorkflow.crm_event, event)
+        if event.type in NEWER_THAN_V1 and (await handle.describe()).workflow_type != WORKFLOW_TYPE:
+            return False
+        await handle.signal(DormantAccountWorkflow.crm_event, event)
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise

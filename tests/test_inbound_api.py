@@ -251,3 +251,16 @@ async def test_the_review_page_shows_the_reply_as_text_to_its_owner_only(client,
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Ja, gerne — давайте созвонимся 来週" in mine.text
     assert "<script>alert(1)" not in mine.text
     assert theirs.status_code == 404 and "давайте" not in theirs.text
+
+
+def test_auto_replies_are_kept_from_the_draining_v1_workflow_by_its_type_name():
+    """The v1 owner task ends on any event, so an auto_reply is signalled only to the current type."""
+    from temporalio import workflow
+
+    from api.crm_signal import NEWER_THAN_V1, WORKFLOW_TYPE
+    from workflows.dormant_account import DormantAccountWorkflow
+    from workflows.legacy.dormant_account_v1 import DormantAccountWorkflowV1
+
+    assert workflow._Definition.must_from_class(DormantAccountWorkflow).name == WORKFLOW_TYPE
+    assert workflow._Definition.must_from_class(DormantAccountWorkflowV1).name != WORKFLOW_TYPE
+    assert "auto_reply" in NEWER_THAN_V1
