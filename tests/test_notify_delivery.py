@@ -66,6 +66,19 @@ def smtp_inbox():
     return sink, controller
 
 
+async def notify_everything(pool, settings) -> Sink:
+    """Enqueue what is due at AT (reminders, escalations, digests) and dispatch it all to a fresh SMTP inbox."""
+    sink, controller = smtp_inbox()
+    try:
+        acts = NotifyActivities(pool, active(settings, controller.port))
+        await acts.enqueue_due_notifications(AT)
+        await acts.enqueue_digests(AT.date())
+        await acts.dispatch_notifications()
+    finally:
+        controller.stop()
+    return sink
+
+
 def active(settings, port: int | None = None, **extra):
     update = {"digest_hour": 23, **extra}
     if port is not None:
@@ -155,14 +168,7 @@ async def test_quiet_owners_hear_only_what_they_chose(pool, settings, prefix):
         async with pool.acquire() as conn:
             assert await notify_reply(conn, settings, account, "ep1", who, "jo@customer.example", "Re: hi", "Yes",
                                       inbound_message_id=f"<{account}@customer>")
-    sink, controller = smtp_inbox()
-    try:
-        acts = NotifyActivities(pool, active(settings, controller.port))
-        await acts.enqueue_due_notifications(AT)
-        await acts.enqueue_digests(AT.date())
-        await acts.dispatch_notifications()
-    finally:
-        controller.stop()
+    sink = await notify_everything(pool, settings)
     assert sink.to(none) == []
     assert [m["Subject"] for m in sink.to(dig)] == [f"1 account waiting for your review ({AT.date().isoformat()})"]
     statuses = await pool.fetch("SELECT recipient, kind, status FROM owner_notifications WHERE recipient = ANY($1)",
@@ -203,14 +209,7 @@ async def test_hostile_names_and_replies_do_not_break_the_email(pool, settings, 
     async with pool.acquire() as conn:  # the reply keeps its NUL: the composer drops it before storing
         await notify_reply(conn, settings, account, "ep1", own, "Eve <eve@x>\r\nBcc: y@evil.example", HOSTILE,
                            HOSTILE, inbound_message_id="<h\r\n1@x>")
-    sink, controller = smtp_inbox()
-    try:
-        acts = NotifyActivities(pool, active(settings, controller.port))
-        await acts.enqueue_due_notifications(AT)
-        await acts.enqueue_digests(AT.date())
-        await acts.dispatch_notifications()
-    finally:
-        controller.stop()
+    sink = await notify_everything(pool, settings)
     mails = sink.to(own)
     assert len(mails) == 3 and all(rcpt == [own] for rcpt, m in sink.messages if m in mails)
     for mail in mails:
