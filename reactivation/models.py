@@ -150,6 +150,14 @@ class Assessment(BaseModel):
 # ---------------------------------------------------------------- drafting
 
 
+class Claim(BaseModel):
+    """One sentence of a brief or draft and the evidence it rests on (EvidencePack source ids, e.g.
+    "notes:ACC-1/2026-10-01", "orders:O-17"), so the owner can check every claim against its source."""
+
+    sentence: str
+    sources: list[str] = Field(default_factory=list)
+
+
 class ReviewBrief(BaseModel):
     why_quiet: str
     relationship_summary: str
@@ -158,6 +166,7 @@ class ReviewBrief(BaseModel):
     why_this_step: str
     citations: list[str] = Field(default_factory=list)
     drafted_by: str = "template"  # "template" or the model name
+    claims: list[Claim] = Field(default_factory=list)  # which sentence of the brief rests on which source
 
 
 class OutreachDraft(BaseModel):
@@ -168,6 +177,7 @@ class OutreachDraft(BaseModel):
     follow_up_body: str = ""
     offer_id: str | None = None
     violations: list[str] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)  # the draft's concrete references and their sources
 
 
 # ---------------------------------------------------------------- owner decisions and CRM events
