@@ -12,14 +12,18 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from reactivation.models import Assessment, EvidencePack, Path, RuleVerdict
+from reactivation.models import Assessment, EvidencePack, NoteFact, Path, RuleVerdict
 from reactivation.policy_config import PolicyConfig, PolicyRules
 from reactivation.scoring import score_priority
 
-DEFAULT_POLICY = PolicyConfig()
+DEFAULT_POLICY = PolicyConfig.current()
 
 _DO_NOT_CONTACT = re.compile(r"\b(do not|don't|dont|never)\s+(contact|call|email|reach out)", re.I)
 _COMPETITOR = re.compile(r"\b(competitor|switched to|moved to|went with|left for)\b", re.I)
+# A note with substance: a question, a request or a plan the owner can pick up (else a long note).
+_SUBSTANCE = re.compile(r"\?|\b(asked|asks|request|interested|expan\w*|pricing|quote|budget|renew\w*|plan(s|ned|ning)?|"
+                        r"new (location|site|office|practice|team)s?|hiring|launch\w*|migrat\w*)\b", re.I)
+SUBSTANTIVE_WORDS = 12
 _SEASONAL = re.compile(r"\b(season(al)?|off[- ]season|winter|summer|holiday|fiscal year|budget freeze)\b", re.I)
 
 
@@ -48,7 +52,7 @@ def stop_rules(pack: EvidencePack, now: datetime, rules: PolicyRules = DEFAULT_P
         _consent(pack),
         _unresolved_issue(pack),
         _high_risk(pack),
-        _high_context(pack),
+        _high_context(pack, now, rules),
         _conflicting_context(pack),
         _poor_timing(pack, now, rules),
     ]
@@ -90,13 +94,34 @@ def _high_risk(pack: EvidencePack) -> RuleVerdict:
     return RuleVerdict(rule="high_risk", verdict="pass", reason=f"Risk is {pack.account.risk_level}.")
 
 
-def _high_context(pack: EvidencePack) -> RuleVerdict:
+def _high_context(pack: EvidencePack, now: datetime, rules: PolicyRules) -> RuleVerdict:
+    """Strategic tier, a strong relationship, a high value, or a recent note with substance: the owner leads,
+    because a generic or promotional message would waste what the relationship already knows."""
     account = pack.account
+    why, sources = None, [pack.account_source]
     if account.tier == "strategic" or account.relationship == "strong":
         why = "strategic tier" if account.tier == "strategic" else "strong relationship"
-        return RuleVerdict(rule="high_context", verdict="account_led", sources=[pack.account_source],
+    elif rules.high_value_at is not None and (account.account_value or 0) >= rules.high_value_at:
+        why = (f"account value {account.account_value:,.0f} {account.currency} is at or above "
+               f"{rules.high_value_at:,.0f}, the high-value line for {account.segment or 'its segment'}")
+    elif rules.substantive_note_days is not None and (note := _substantive_note(pack, now, rules)) is not None:
+        why = f"a recent note with substance ({note.at:%Y-%m-%d}): the owner has context to build on"
+        sources = [note.source]
+    if why:
+        return RuleVerdict(rule="high_context", verdict="account_led", sources=sources,
                            reason=f"High-context account ({why}): owner-led outreach, never a generic offer.")
     return RuleVerdict(rule="high_context", verdict="pass", reason="Not a high-context account.")
+
+
+def _substantive_note(pack: EvidencePack, now: datetime, rules: PolicyRules) -> NoteFact | None:
+    """The most recent note within `substantive_note_days` that asks, plans or tells something (a question,
+    a request, expansion, pricing, budget, renewal...) or is long enough to carry context."""
+    since = now - timedelta(days=rules.substantive_note_days or 0)
+    for note in sorted(pack.notes, key=lambda n: n.at, reverse=True):
+        if note.at >= since and not _DO_NOT_CONTACT.search(note.excerpt) and (
+                _SUBSTANCE.search(note.excerpt) or len(note.excerpt.split()) >= SUBSTANTIVE_WORDS):
+            return note
+    return None
 
 
 def _conflicting_context(pack: EvidencePack) -> RuleVerdict:

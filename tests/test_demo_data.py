@@ -141,7 +141,8 @@ def test_each_account_reaches_the_path_its_readme_row_promises(data):
     assert set(reached.values()) == {p.value for p in Path}
 
 
-def test_the_demo_owner_queue_opens_on_a_clean_marketing_led_account(data):
+def test_the_demo_owner_queue_opens_on_the_high_value_account_led_account(data):
+    """The issue-17 case: a 240,000 USD clinic group with an expansion note is owner-led, not a discount."""
     scored = []
     for account in data["accounts"]:
         if account["owner_email"] == DEMO_OWNER and ts(account["last_activity_at"]) < NOW - DORMANCY:
@@ -149,5 +150,7 @@ def test_the_demo_owner_queue_opens_on_a_clean_marketing_led_account(data):
             if result.path in (Path.marketing_led, Path.account_led, Path.hold):  # what the queue shows
                 scored.append((result.priority.score, account["account_id"], result))
     score, top, result = max(scored)
-    assert top == "ACC-1001" and result.path == Path.marketing_led and result.flags == []
+    assert top == "ACC-1001" and result.path == Path.account_led and result.flags == ["high_context"]
+    [verdict] = [v for v in result.verdicts if v.rule == "high_context"]
+    assert "240,000 USD is at or above 100,000" in verdict.reason and not result.promotional_allowed
     assert score > sorted(scored)[-2][0]

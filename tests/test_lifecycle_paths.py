@@ -174,3 +174,12 @@ async def test_redraft_keeps_every_version_and_makes_the_old_one_stale(client, p
             stale_refused = "stale" in str(err.cause)
         await handle.terminate("test done")
     assert [d.version for d in state.drafts] == [1, 2] and stale_refused
+
+
+async def test_a_new_episode_judges_a_high_value_account_owner_led(client, pool, settings, prefix):
+    """The policy a new episode carries in its input has the high-value rule (inputs from before it do not)."""
+    await add_account(pool, f"{prefix}-big", account_value=500_000)
+    async with running_worker(client, pool, settings):
+        handle = await start_account(client, settings, f"{prefix}-big")
+        state = await wait_for_stage(handle, "awaiting_review")
+    assert state.path == "account_led" and "high_context" in state.assessment.flags

@@ -147,3 +147,59 @@ def test_segment_overrides_change_the_rules_and_the_version_is_recorded():
     p.account.segment = "agencies"
     result = assess(p, NOW, policy)
     assert result.path == Path.marketing_led and result.policy_version == "v-test"
+
+
+def note(days_ago: int, text: str) -> NoteFact:
+    return NoteFact(source=f"notes:A1@{days_ago}", at=NOW - timedelta(days=days_ago), author_email="o@x.dormant",
+                    excerpt=text)
+
+
+def test_high_value_is_account_led_and_the_verdict_says_why():
+    result = assess(pack(account_value=240_000, segment="clinics"), NOW)
+    assert result.path == Path.account_led and not result.promotional_allowed
+    assert "240,000 USD is at or above 100,000, the high-value line for clinics" in verdict(result, "high_context").reason
+
+
+def test_the_high_value_line_is_set_per_segment_in_the_policy():
+    from reactivation.policy_config import PolicyConfig
+
+    policy = PolicyConfig.current().model_copy(update={"segment_overrides": {"smb": {"high_value_at": 20_000}, "enterprise": {"high_value_at": None}}})
+    assert assess(pack(account_value=25_000, segment="smb"), NOW, policy).path == Path.account_led
+    assert assess(pack(account_value=25_000, segment="agencies"), NOW, policy).path == Path.marketing_led
+    assert assess(pack(account_value=5_000_000, segment="enterprise"), NOW, policy).path == Path.marketing_led
+
+
+@pytest.mark.parametrize("days_ago, text, led", [
+    (30, "Expanding to two more practices this year; asked about bulk pricing for new locations.", True),
+    (30, "Interested in multi-location reporting?", True),
+    (30, "Prefers short emails.", False),  # a preference, not something to build on
+    (400, "Asked about bulk pricing for new locations.", False),  # too old
+    (30, "Call went fine, nothing else to report today from our side, she was friendly and brief", True),  # long
+])
+def test_a_recent_note_with_substance_makes_the_account_owner_led(days_ago, text, led):
+    result = assess(pack().model_copy(update={"notes": [note(days_ago, text)]}), NOW)
+    assert (result.path == Path.account_led) is led
+    if led:
+        assert verdict(result, "high_context").sources == [f"notes:A1@{days_ago}"]
+
+
+def test_executions_started_before_the_rules_keep_the_old_judgement():
+    """The policy travels in the workflow input: an input from before the rules has neither field, so it
+    validates with both off, and its account is judged as when it started (on replay too)."""
+    from reactivation.policy_config import PolicyConfig, load_policy
+
+    old_input = PolicyConfig.model_validate({"version": "2026-11-default", "rules": {"dormancy_days": 90}})
+    noted = pack(account_value=240_000).model_copy(update={"notes": [note(5, "Asked about bulk pricing")]})
+    assert assess(noted, NOW, old_input).path == Path.marketing_led
+    assert assess(noted, NOW, load_policy(None, 90)).path == Path.account_led  # what a new episode gets
+    assert assess(noted, NOW).path == Path.account_led
+
+
+def test_a_policy_file_may_switch_a_rule_off_or_keep_the_current_default(tmp_path):
+    from reactivation.policy_config import load_policy
+
+    (tmp_path / "p.json").write_text('{"rules": {"high_value_at": null}}')
+    assert load_policy(tmp_path / "p.json").rules.high_value_at is None
+    assert load_policy(tmp_path / "p.json").rules.substantive_note_days == 180
+    (tmp_path / "q.json").write_text('{"rules": {"dormancy_days": 60}}')
+    assert load_policy(tmp_path / "q.json").rules.high_value_at == 100_000
