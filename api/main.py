@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import (accounts, bulk, codec, events, health, inbound, queue, report_page, reports, review_page,
-                        triggers, unsubscribe)
+from api.routes import (accounts, bulk, codec, events, health, inbound, me, queue, report_page, reports,
+                        review_page, triggers, unsubscribe)
 from api.routes.inbound import INBOUND_MAX_BYTES
 from reactivation.settings import Settings, load_settings
 
@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": problems}, status_code=422)
 
-    for module in (health, triggers, events, inbound, queue, accounts, bulk, reports, unsubscribe, review_page,
+    for module in (health, triggers, events, inbound, me, queue, accounts, bulk, reports, unsubscribe, review_page,
                    report_page, codec):
         app.include_router(module.router)
     return app

@@ -40,3 +40,13 @@ async def add_owner(conn: asyncpg.Connection, email: str, *, admin: bool = False
 async def principal_for_token(conn: asyncpg.Connection, token: str) -> Principal | None:
     row = await conn.fetchrow("SELECT email, is_admin FROM owners WHERE token_hash = $1", hash_token(token))
     return Principal(row["email"], row["is_admin"]) if row else None
+
+
+async def notify_setting(conn: asyncpg.Connection, email: str) -> str | None:
+    """What the owner chose to hear (`all`, `digest` or `none`); None for an unknown owner."""
+    return await conn.fetchval("SELECT notify FROM owners WHERE email = lower($1)", email)
+
+
+async def set_notify_setting(conn: asyncpg.Connection, email: str, notify: str) -> bool:
+    """False for an unknown owner."""
+    return await conn.execute("UPDATE owners SET notify = $2 WHERE email = lower($1)", email, notify) == "UPDATE 1"

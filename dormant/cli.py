@@ -195,6 +195,29 @@ def cmd_owners_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_owners_notify(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncpg
+
+    from db.migrate import migrate_dsn
+    from db.owners import set_notify_setting
+
+    dsn = _require_db(settings)
+
+    async def run() -> bool:
+        await migrate_dsn(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await set_notify_setting(conn, args.email, args.choice)
+        finally:
+            await conn.close()
+
+    if not asyncio.run(run()):
+        print(f"error: no owner {args.email.lower()} (add them with `dormant owners add`)", file=sys.stderr)
+        return 2
+    print(f"{args.email.lower()} now hears: {args.choice}")
+    return 0
+
+
 def cmd_new_key(args: argparse.Namespace, settings: Settings) -> int:
     from workflows.codec import generate_key_spec
 
@@ -311,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("email")
     add.add_argument("--admin", action="store_true")
     add.set_defaults(func=cmd_owners_add)
+    notify = owners_sub.add_parser("notify", help="what an owner hears: all, digest (only the daily digest) or none")
+    notify.add_argument("email")
+    notify.add_argument("choice", choices=["all", "digest", "none"])
+    notify.set_defaults(func=cmd_owners_notify)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("new-key", help="print a new DORMANT_PAYLOAD_KEYS entry (key id and AES-256 key)").set_defaults(
         func=cmd_new_key)

@@ -264,3 +264,4 @@ def test_auto_replies_are_kept_from_the_draining_v1_workflow_by_its_type_name():
     assert workflow._Definition.must_from_class(DormantAccountWorkflow).name == WORKFLOW_TYPE
     assert workflow._Definition.must_from_class(DormantAccountWorkflowV1).name != WORKFLOW_TYPE
     assert "auto_reply" in NEWER_THAN_V1
+
