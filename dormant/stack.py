@@ -127,6 +127,11 @@ class DevStack:
         api = api_child.start()
         self.procs.append(("api", api_child))
         wait_for_port(self.settings.api_host, self.settings.api_port, proc=api, log_path=logs / "api.log")
+        if self.settings.imap_url is not None:  # replies read from a mailbox, supervised like the others
+            self.log("starting the mailbox reader (DORMANT_IMAP_URL)")
+            mailbox = Restartable("mailbox", [sys.executable, "-m", "dormant.cli", "mailbox"], logs / "mailbox.log", env)
+            mailbox.start()
+            self.procs.append(("mailbox", mailbox))
         # Other `dormant` commands in another shell find the running stack through this file.
         (self.data_dir / STACK_FILE).write_text(json.dumps({"DATABASE_URL": dsn, "TEMPORAL_ADDRESS": temporal_address}))
         if self.demo:
