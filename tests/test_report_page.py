@@ -28,6 +28,7 @@ async def test_report_page_shows_the_owners_report(pool, settings, prefix):
     assert "0 of 7 dormant accounts (0.0%) had every field" in html
     assert "no_response" in html and "customer asked to wait" in html and "median 8.0 h" in html
     assert "marketing_led" in html and 'href="/review/report/events.csv?since=&amp;until="' in html
+    assert "accounts sent to replied" in html and "Inbound by class" in html
     assert bad.status_code == 422 and "since: expected a date" in bad.text
     assert backwards.status_code == 200 and "0 of 0 dormant accounts" in backwards.text  # an empty window
     assert events.status_code == 200 and events.headers["content-type"].startswith("text/csv")
