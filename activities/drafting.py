@@ -1,8 +1,10 @@
 """Prepares the review brief and the outreach draft, with the LLM when configured.
 
 The OpenAI SDK (any OpenAI-compatible server via OPENAI_BASE_URL) returns structured output parsed into
-pydantic models. Every draft then passes the deterministic guardrail check; a violation triggers one
-redraft with the violations as feedback, and what persists is shown to the owner, never passed silently.
+pydantic models. The model's claims (sentence + evidence source ids) are carried into the brief and the
+draft after `check_claims` drops any that cite an id not in the pack. Every draft then passes the
+deterministic guardrail check; a violation (an invented source included) triggers one redraft with the
+violations as feedback, and what persists is shown to the owner, never passed silently.
 Retries belong to Temporal (the SDK's own are off): a 429 asks Temporal to wait for Retry-After; after the
 last attempt the workflow falls back to `prepare_template_draft`. Without a key, the template drafter is
 used directly and the brief says "template".
@@ -18,6 +20,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from reactivation.activity_models import DraftRequest, DraftResult
+from reactivation.citations import check_citations, check_claims
 from reactivation.guardrails import check_draft
 from reactivation.prompts import DraftOutput, build_messages
 from reactivation.settings import Settings
@@ -49,12 +52,13 @@ class DraftingActivities:
         if self.client is None:
             return template_result(request)
         output, usage = await self._ask(request, feedback=None)
-        violations = self._violations(output, request)
+        violations = self._checked(output, request)
         if violations:
             activity.logger.info("draft broke %d rule(s); asking once more", len(violations))
             output, more = await self._ask(request, feedback=violations)
             usage = [a + b for a, b in zip(usage, more)]
-            output.draft.violations = self._violations(output, request)
+            violations = self._checked(output, request)
+        output.draft.violations = violations
         prompt_tokens, completion_tokens = usage
         cost = (prompt_tokens * self.settings.llm_input_usd_per_1k
                 + completion_tokens * self.settings.llm_output_usd_per_1k) / 1000
@@ -63,9 +67,16 @@ class DraftingActivities:
         return DraftResult(brief=output.brief, draft=output.draft, prompt_tokens=prompt_tokens,
                            completion_tokens=completion_tokens, estimated_cost_usd=round(cost, 6))
 
-    def _violations(self, output: DraftOutput, request: DraftRequest) -> list[str]:
+    def _checked(self, output: DraftOutput, request: DraftRequest) -> list[str]:
+        """Keep only the claims and citations whose sources are in the pack (in place; the owner never sees
+        an invented source), then return every violation: invented sources, the guardrails' findings and
+        what the model itself flagged as unsupported."""
+        output.brief.claims, brief_problems = check_claims(output.brief.claims, request.pack, "brief")
+        output.draft.claims, draft_problems = check_claims(output.draft.claims, request.pack, "draft")
+        output.brief.citations, cited_problems = check_citations(output.brief.citations, request.pack, "brief")
         found = check_draft(output.draft, request.pack, request.assessment)
-        return found + [f"Claim not supported by the evidence: {c}" for c in output.unsupported_claims]
+        unsupported = [f"Claim not supported by the evidence: {c}" for c in output.unsupported_claims]
+        return list(dict.fromkeys(brief_problems + cited_problems + draft_problems + found + unsupported))
 
     async def _ask(self, request: DraftRequest, feedback: list[str] | None) -> tuple[DraftOutput, list[int]]:
         messages = build_messages(request.pack, request.assessment, request.version, request.guidance, feedback)

@@ -26,16 +26,43 @@ def completion(content: str, prompt_tokens: int = 900, completion_tokens: int = 
 
 
 def draft_json(subject: str = "Checking in on your bookings", body: str = "Hi Jordan, it has been a while.",
-               offer_id: str | None = None, channel: str = "email") -> str:
+               offer_id: str | None = None, channel: str = "email", brief_claims: list[dict] | None = None,
+               draft_claims: list[dict] | None = None, citations: list[str] | None = None) -> str:
+    """The model's structured answer. Without claims or citations nothing is cited, so any account's pack
+    accepts it; `claims_for` gives claims that cite what tests/crm_fixtures.add_account creates."""
     return json.dumps({
-        "brief": {"why_quiet": "Paused bookings after a staffing change (accounts:x).",
+        "brief": {"why_quiet": "Paused bookings after a staffing change.",
                   "relationship_summary": "Neutral relationship, 1 order.", "risk_flags": [],
                   "recommended_next_step": "Approve the tailored message.", "why_this_step": "Consent granted.",
-                  "citations": ["accounts:x"], "drafted_by": "model"},
+                  "citations": citations or [], "drafted_by": "model", "claims": brief_claims or []},
         "draft": {"version": 1, "channel": channel, "subject": subject, "body": body,
-                  "follow_up_body": "Hi Jordan, a quick follow-up.", "offer_id": offer_id, "violations": []},
+                  "follow_up_body": "Hi Jordan, a quick follow-up.", "offer_id": offer_id, "violations": [],
+                  "claims": draft_claims or []},
         "unsupported_claims": [],
     })
+
+
+def claims_for(account_id: str, invented: str | None = None) -> dict:
+    """draft_json's keyword arguments citing the fixture account's reason and its one order; `invented`
+    adds a draft claim resting on a source id that is in no pack."""
+    reason, order = f"accounts:{account_id}#inactivity_reason", f"orders:{account_id}-o1"
+    draft_claims = [{"sentence": "Your quarterly booking was the last one on the calendar.", "sources": [order]}]
+    if invented:
+        draft_claims.append({"sentence": "You asked for 90% off last week.", "sources": [invented]})
+    return {"brief_claims": [{"sentence": "Paused bookings after a staffing change.", "sources": [reason]},
+                             {"sentence": "Last order was a quarterly booking.", "sources": [order, reason]}],
+            "draft_claims": draft_claims, "citations": [reason, order]}
+
+
+SPECIFIC_BODY = ("Hi Jordan,\n\nI hope the staffing change has settled. Your quarterly booking in the spring was the "
+                 "last one on our calendar; if it helps, I can hold a slot for the next one.\n\nYour account team")
+
+
+def specific_json(account_id: str, invented: str | None = None, **overrides) -> str:
+    """A draft that passes the specificity guardrail for an account made by tests/crm_fixtures.add_account
+    (default owner and contact): it refers to the reason and the order, cites them, and is signed."""
+    return draft_json(**{"subject": "Your next quarterly booking", "body": SPECIFIC_BODY,
+                         **claims_for(account_id, invented), **overrides})
 
 
 @dataclass
