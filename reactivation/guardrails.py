@@ -5,6 +5,10 @@ Text that cannot be sent as is (a subject with a line break, a NUL in a body) is
 sees it before approving rather than the send failing afterwards. The content patterns run in linear time
 over at most SCAN_LIMIT characters of each field: a draft that long already breaks a length rule, and a
 megabyte of pasted text must come back as a violation, not hang the activity.
+
+The specificity rules (reactivation/specificity.py) run on every non-empty draft too: a message that
+cites no evidence, uses a stock win-back phrase, pastes a CRM field or is signed by the wrong voice is a
+violation like a link or a missing subject, so the LLM gets its one redraft and the owner sees the rest.
 """
 
 from __future__ import annotations
@@ -13,18 +17,19 @@ import re
 
 from reactivation.models import Assessment, EvidencePack, OutreachDraft, Path
 from reactivation.plain_text import body_unsafe, header_unsafe
+from reactivation.specificity import specificity_violations
 
 SMS_LIMIT = 320
 EMAIL_BODY_LIMIT = 2000
 SUBJECT_LIMIT = 120
 SCAN_LIMIT = 10_000  # above every length limit, so longer text is flagged by a length rule anyway
 
-_URL = re.compile(r"https?://|www\.", re.I)
+_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 # The look-behind starts a match only where an address can start (linear, not quadratic, on long words).
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
-_PLACEHOLDER = re.compile(r"\[[A-Z _]+\]|\{\{[^\n]{0,80}?\}\}|<[A-Z _]+>|\bTODO\b|\bXXX\b|lorem ipsum", re.I)
-_DISCOUNT = re.compile(r"\b\d{1,3}\s?%|\bdiscount\b|\bfree\b|\b% off\b", re.I)
+_PLACEHOLDER = re.compile(r"\[[A-Z _]+\]|\{\{[^\n]{0,80}?\}\}|<[A-Z _]+>|\bTODO\b|\bXXX\b|lorem ipsum", re.IGNORECASE)
+_DISCOUNT = re.compile(r"\b\d{1,3}\s?%|\bdiscount\b|\bfree\b|\b% off\b", re.IGNORECASE)
 
 
 def check_draft(draft: OutreachDraft, pack: EvidencePack, assessment: Assessment,
@@ -73,6 +78,8 @@ def check_draft(draft: OutreachDraft, pack: EvidencePack, assessment: Assessment
             violations.append(f"The subject is {len(draft.subject)} characters; the limit is {SUBJECT_LIMIT}.")
     if not draft.body.strip():
         violations.append("The body is empty.")
+    else:
+        violations += specificity_violations(draft, pack, assessment.path, text)
     return list(dict.fromkeys(violations))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,14 +16,21 @@ from activities.drafting import DraftingActivities
 from reactivation.activity_models import DraftRequest
 from reactivation.guardrails import check_draft
 from reactivation.models import (
-    AccountFacts, EvidencePack, HistorySummary, OfferFact, OutreachDraft, TicketFact,
+    AccountFacts,
+    Claim,
+    EvidencePack,
+    HistorySummary,
+    OfferFact,
+    OrderFact,
+    OutreachDraft,
+    TicketFact,
 )
 from reactivation.policy import assess
 from reactivation.settings import load_settings
 from reactivation.templates import draft_outreach
 from tests.fake_openai import FakeOpenAI, completion, draft_json
 
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def pack(tier="self_serve", open_issue=False) -> EvidencePack:
@@ -31,6 +38,8 @@ def pack(tier="self_serve", open_issue=False) -> EvidencePack:
                                           account_value=900, consent_status="granted",
                                           last_activity_at=NOW - timedelta(days=100)),
                      account_source="accounts:A", as_of=NOW,
+                     orders=[OrderFact(source="orders:O-1", at=NOW - timedelta(days=120), amount=480,
+                                       description="Patient-booking seats (quarterly)")],
                      offers=[OfferFact(source="offers:P", offer_id="P", name="20% off", promotional=True),
                              OfferFact(source="offers:R", offer_id="R", name="account review")])
     if open_issue:
@@ -39,8 +48,14 @@ def pack(tier="self_serve", open_issue=False) -> EvidencePack:
     return p
 
 
+SPECIFIC = "Your last order with us was for the patient-booking seats."
+
+
 def draft(**kw) -> OutreachDraft:
-    return OutreachDraft(**{"channel": "email", "subject": "Hello", "body": "Hi Dana, it has been a while.", **kw})
+    """A draft that passes every rule (it names and cites the pack's order) unless `kw` breaks one."""
+    return OutreachDraft(**{"channel": "email", "subject": "Hello",
+                            "body": f"Hi Dana,\n\n{SPECIFIC} Could we talk this week?\n\nThe team",
+                            "claims": [Claim(sentence=SPECIFIC, sources=["orders:O-1"])], **kw})
 
 
 def violations(d: OutreachDraft, p: EvidencePack) -> str:
@@ -48,7 +63,8 @@ def violations(d: OutreachDraft, p: EvidencePack) -> str:
 
 
 def test_clean_draft_passes():
-    assert violations(draft(offer_id="P", body="Hi Dana, 20% off your next booking."), pack()) == ""
+    assert violations(draft(offer_id="P", body=f"Hi Dana,\n\n{SPECIFIC} Enjoy 20% off your next booking.\n\n"
+                                               "The team"), pack()) == ""
 
 
 @pytest.mark.parametrize("d, expected", [
@@ -94,9 +110,10 @@ def test_a_control_character_in_a_body_is_a_violation(field, label, bad):
 @pytest.mark.parametrize("subject, body", [
     ("山田商事様: お久しぶりです", "山田様\n\nご無沙汰しております。\tまたお話しできれば幸いです。"),
     ("شركة الأمل: لنتحدث قريبا", "مرحبا يا سارة،\n\nمر وقت طويل منذ آخر تواصل بيننا."),
-    ("Ærøskøbing Café — hello again", "Hej Søren,\n\nit has been a while. 👋"),
+    ("Ærøskøbing Café — hello again", "Hej Søren,\n\nhow are the new chairs working out? 👋"),
 ])
 def test_text_in_any_script_passes_cleanly(subject, body):
+    body = f"{body}\n\n{SPECIFIC}\n\nThe team"
     assert violations(draft(subject=subject, body=body, follow_up_body=body), pack()) == ""
 
 
@@ -107,7 +124,7 @@ def test_the_template_drafter_makes_crm_names_one_line():
     p.tickets[0].subject = "Broken\r\nexport\x85again"
     made = draft_outreach(p, assess(p, NOW))
     assert made.subject == "Following up on Broken export again"
-    assert made.body.startswith("Hi Dana,\n\nI'm following up personally on Broken export again. ")
+    assert made.body.startswith('Hi Dana,\n\nI\'m following up personally on your ticket "Broken export again", ')
     assert check_draft(made, p, assess(p, NOW)) == []
     p.tickets = []
     p.ticket_summary = HistorySummary()
@@ -137,7 +154,7 @@ def test_a_megabyte_unbroken_body_is_flagged_by_the_length_rule_in_seconds():
             "print(violations(draft(body='QUJD' * 250_000, follow_up_body='{{' * 500_000), pack()))")
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1], capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "The body is 1000000 characters; the limit is 2000." in done.stdout
     assert "The follow-up is 1000000 characters; the limit is 2000." in done.stdout
