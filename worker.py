@@ -104,7 +104,8 @@ async def run_worker(settings: Settings, dsn: str | None = None) -> None:
         for worker in build_workers(client, pool, settings):
             await stack.enter_async_context(worker)
         logging.getLogger("dormant.worker").info("worker polling %s", settings.task_queue)
-        await _ensure_notifications(settings, client)
+        if settings.schedules:
+            await _ensure_notifications(settings, client)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

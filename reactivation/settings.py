@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     worker_activities: int = Field(100, ge=1, validation_alias=_env("DORMANT_WORKER_ACTIVITIES"))
     worker_local_activities: int = Field(100, ge=1, validation_alias=_env("DORMANT_WORKER_LOCAL_ACTIVITIES"))
     sticky_cache_size: int = Field(1000, ge=0, validation_alias=_env("DORMANT_STICKY_CACHE_SIZE"))
+    # The worker makes sure the owner-notification schedule exists; false where schedules are managed
+    # elsewhere (one deployment of several, or a shared test server).
+    schedules: bool = Field(True, validation_alias=_env("DORMANT_SCHEDULES"))
     activity_rate_per_s: float | None = Field(None, gt=0, validation_alias=_env("DORMANT_ACTIVITY_RATE_PER_S"))
 
     # --- policy and lifecycle durations (seconds or ISO 8601) ---

@@ -23,7 +23,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.main import MAX_BODY_BYTES, create_app
+from api.main import MAX_BODY_BYTES, TOO_LARGE, create_app
 from db.owners import add_owner
 from db.report_export import csv_line
 from tests.crm_fixtures import add_account
@@ -121,7 +121,7 @@ async def test_a_chunked_body_over_the_limit_is_refused(pool, settings, prefix):
             answer = await http.post(path, content=chunks(big), headers=headers)
             assert "content-length" not in answer.request.headers  # really chunked
             assert answer.status_code == 413, f"{path}: {answer.status_code}"
-            assert answer.json() == {"detail": f"request body is larger than {MAX_BODY_BYTES} bytes"}
+            assert answer.json() == {"detail": TOO_LARGE}
 
         async def event_in_pieces():
             body = json.dumps({"account_id": account_id, "type": "activity"}).encode() + b" " * 900_000

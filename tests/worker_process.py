@@ -18,7 +18,10 @@ def worker_env(settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DORMANT_", "OPENAI_"))}
     env.update({"DATABASE_URL": settings.database_url, "TEMPORAL_ADDRESS": settings.temporal_address,
                 "DORMANT_TASK_QUEUE": settings.task_queue, "DORMANT_DATA_DIR": str(settings.data_dir),
-                "DORMANT_SEND_WINDOW": "always", **extra})
+                "DORMANT_SEND_WINDOW": "always",
+                # the suite's Temporal is shared: a test's worker must not install the notification schedule,
+                # whose runs would then dispatch other tests' notifications to this test's SMTP server
+                "DORMANT_SCHEDULES": "false", **extra})
     return env
 
 
