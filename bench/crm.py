@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from temporalio.client import Client
@@ -39,14 +39,14 @@ def owner_of(account_id: str) -> str:
 
 async def insert_accounts(pool: asyncpg.Pool, ids: list[str]) -> None:
     """COPY the accounts and one past order each; mark tickets/orders as connected sources."""
-    last = datetime.now(timezone.utc) - timedelta(days=120)
+    last = datetime.now(UTC) - timedelta(days=120)
     base = {**ACCOUNT_DEFAULTS, "last_activity_at": last}
     columns = ["account_id", *base]
     records = []
     for aid in ids:
         row = {**base, "owner_email": owner_of(aid), "contact_email": f"{aid}@example.com"}
         records.append((aid, *row.values()))
-    order_at = datetime.now(timezone.utc) - timedelta(days=200)
+    order_at = datetime.now(UTC) - timedelta(days=200)
     async with pool.acquire() as conn, conn.transaction():
         await conn.copy_records_to_table("accounts", records=records, columns=columns)
         await conn.copy_records_to_table(

@@ -17,7 +17,14 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from bench.crm import account_ids, insert_accounts, new_prefix, owner_of, start_all, wait_for_stage
+from bench.crm import (
+    account_ids,
+    insert_accounts,
+    new_prefix,
+    owner_of,
+    start_all,
+    wait_for_stage,
+)
 from bench.stack import APPROVE_CONCURRENCY, Progress, bounded, percentile
 from reactivation.models import Decision
 from reactivation.settings import Settings
@@ -58,10 +65,9 @@ def _latency_summary(name: str, values: list[float]) -> dict:
             f"{name}_max_ms": round(max(values), 1), f"{name}_samples": len(values)}
 
 
-async def measure_review_and_lifecycle(client: Client, worker_pool: asyncpg.Pool, pool: asyncpg.Pool,
-                                       settings: Settings, n: int, *, lifecycle: bool = True,
-                                       cpu=None, via: str = "update") -> dict:
-    """N accounts: start -> all awaiting_review; then approve all -> all closed (no_response).
+async def product_round(client: Client, worker_pool: asyncpg.Pool, pool: asyncpg.Pool, settings: Settings, n: int,
+                        *, lifecycle: bool = True, cpu=None, via: str = "update") -> dict:
+    """One round of N fresh accounts: start -> all awaiting_review; then approve all -> all closed (no_response).
 
     `worker_pool` is the product worker's; `pool` is the bench's own, for inserts and polling; `cpu()`
     returns a CpuMeter (bench/stack.py) started at the beginning of a phase.
@@ -108,10 +114,12 @@ async def measure_review_and_lifecycle(client: Client, worker_pool: asyncpg.Pool
         out["accounts_per_s_lifecycle"] = round(n / (closed - first_approval), 2)
         out.update(_latency_summary("approval_to_send", await _send_latencies_ms(pool, approved_at)))
         out.update(_latency_summary("approval_update", update_ms))
-        out["approval_to_send_note"] = (f"every one of the {n} accounts, approved {APPROVE_CONCURRENCY} at a time "
-                                        "while the rest of the lifecycle runs: includes queueing under load")
-        out.update(await _idle_latency(client, pool, settings))
     return out
+
+
+async def idle_latency(client: Client, worker_pool: asyncpg.Pool, pool: asyncpg.Pool, settings: Settings) -> dict:
+    async with running_worker(client, worker_pool, settings):
+        return await _idle_latency(client, pool, settings)
 
 
 async def _idle_latency(client: Client, pool: asyncpg.Pool, settings: Settings) -> dict:
@@ -168,10 +176,76 @@ def _history_breakdown(history) -> dict:
             activities[event.activity_task_scheduled_event_attributes.activity_type.name] += 1
         if event.HasField("marker_recorded_event_attributes"):
             local_activities[_local_activity_name(event.marker_recorded_event_attributes)] += 1
+    payloads = _payloads(history)
     return {"events": len(history.events), "bytes": len(history.to_json()),
+            "proto_bytes": sum(e.ByteSize() for e in history.events),
+            "payload_bytes": sum(p["bytes"] for p in payloads),
             "by_type": dict(types.most_common()), "proto_bytes_by_type": dict(bytes_by_type.most_common()),
             "activities": dict(activities), "local_activities_and_markers": dict(local_activities),
-            "sequence": sequence}
+            "biggest_payloads": payloads[:TOP_PAYLOADS], "sequence": sequence}
+
+
+TOP_PAYLOADS = 8
+
+
+def _walk_payloads(message, path: str):
+    """Every temporal.api.common.v1.Payload inside a proto message, with its field path."""
+    if message.DESCRIPTOR.full_name == "temporal.api.common.v1.Payload":
+        yield path, message
+        return
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        name = f"{path}.{field.name}" if path else field.name
+        if hasattr(value, "DESCRIPTOR"):  # a single message
+            yield from _walk_payloads(value, name)
+        elif hasattr(value, "items"):  # a map
+            for key, item in value.items():
+                if hasattr(item, "DESCRIPTOR"):
+                    yield from _walk_payloads(item, f"{name}[{key}]")
+        else:  # a repeated message field
+            for i, item in enumerate(value):
+                yield from _walk_payloads(item, f"{name}[{i}]")
+
+
+def _json_fields(data: bytes) -> dict[str, int]:
+    """Bytes per top-level field of a JSON payload (for a list, of its items' fields summed): what a payload
+    carries. Empty when the payload is not a JSON object."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    items = value if isinstance(value, list) else [value]
+    sizes: Counter = Counter()
+    for item in items:
+        if isinstance(item, dict):
+            for key, sub in item.items():
+                sizes[key] += len(json.dumps(sub, separators=(",", ":")))
+    return dict(sizes.most_common(6))
+
+
+def _payloads(history) -> list[dict]:
+    """Every payload in the history, biggest first: the event (with activity or step), its field, its size
+    and the biggest fields inside it."""
+    scheduled: dict[int, str] = {}
+    found = []
+    for event in history.events:
+        name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+        label = _label(event, name)
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+        if event.HasField("activity_task_completed_event_attributes"):
+            label += " " + scheduled.get(event.activity_task_completed_event_attributes.scheduled_event_id, "?")
+        attrs = event.WhichOneof("attributes")
+        if attrs is None:
+            continue
+        for path, payload in _walk_payloads(getattr(event, attrs), ""):
+            if payload.ByteSize() < 64:
+                continue
+            found.append({"event_id": event.event_id, "event": label, "field": path, "bytes": payload.ByteSize(),
+                          "fields_bytes": _json_fields(payload.data)})
+    found.sort(key=lambda p: -p["bytes"])
+    return found
 
 
 def _label(event, name: str) -> str:
@@ -210,8 +284,17 @@ async def measure_history(client: Client, worker_pool: asyncpg.Pool, pool: async
             handle = client.get_workflow_handle(workflow_id_for(aid))
             await asyncio.wait_for(handle.result(), timeout=120)
             results[name] = _history_breakdown(await handle.fetch_history())
+            info = (await handle.describe()).raw_description.workflow_execution_info
+            results[name]["server_history_size_bytes"] = info.history_size_bytes
     plain, follow = results["no_follow_up"], results["with_follow_up"]
-    return {"happy_path_history_events": plain["events"], "happy_path_history_bytes": plain["bytes"],
+    return {"happy_path_history_events": plain["events"],
+            "happy_path_history_bytes": plain["server_history_size_bytes"],
+            "happy_path_history_json_bytes": plain["bytes"], "happy_path_payload_bytes": plain["payload_bytes"],
             "happy_path_with_follow_up_history_events": follow["events"],
-            "happy_path_with_follow_up_history_bytes": follow["bytes"],
+            "happy_path_with_follow_up_history_bytes": follow["server_history_size_bytes"],
+            "happy_path_with_follow_up_history_json_bytes": follow["bytes"],
+            "happy_path_with_follow_up_payload_bytes": follow["payload_bytes"],
+            "history_bytes_basis": "server_history_size_bytes: the history size Temporal itself counts (the "
+                                   "protobuf events, what its history size limits apply to); JSON and payload "
+                                   "bytes alongside",
             "history_breakdown": results}

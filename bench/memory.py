@@ -18,7 +18,13 @@ from pathlib import Path
 import asyncpg
 from temporalio.client import Client
 
-from bench.crm import account_ids, insert_accounts, new_prefix, start_all, wait_for_stage
+from bench.crm import (
+    account_ids,
+    insert_accounts,
+    new_prefix,
+    start_all,
+    wait_for_stage,
+)
 from dormant.processes import spawn, stop, tail
 from reactivation.settings import Settings
 
@@ -51,27 +57,93 @@ async def _wait_polling(log: Path, proc, timeout: float = 60) -> None:
     raise TimeoutError(f"the worker did not start polling within {timeout:.0f}s:\n{tail(log)}")
 
 
-async def measure_worker_rss(client: Client, pool: asyncpg.Pool, settings: Settings, n: int) -> dict:
+STICKY_CACHE = 500  # DORMANT_STICKY_CACHE_SIZE for the worker process: waiting workflows are evicted
+EVICTED_APPROVALS = 100
+
+
+def _settle_rss(proc, log: Path) -> float:
+    if proc.poll() is not None:
+        raise RuntimeError(f"the worker exited with {proc.returncode}:\n{tail(log)}")
+    return _status_mb(proc.pid, "VmRSS")
+
+
+async def _start_level(client, pool, settings, ids, prefix, label) -> float:
+    starting = asyncio.create_task(start_all(client, settings, ids, label))
+    await wait_for_stage(pool, prefix, "awaiting_review", len(ids), f"{label} (awaiting_review)", watch=starting)
+    await starting
+    return time.perf_counter()
+
+
+def _sticky_kind_of_update_task(history) -> str:
+    """The kind of task queue the Update's workflow task went to: NORMAL means no worker had the workflow
+    cached (it was evicted), so the worker replayed the whole history to take the Update; STICKY means a
+    cache hit."""
+    from temporalio.api.enums.v1 import EventType, TaskQueueKind
+
+    kind = "unknown"
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+            kind = TaskQueueKind.Name(event.workflow_task_scheduled_event_attributes.task_queue.kind)
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            return kind.removeprefix("TASK_QUEUE_KIND_")
+    return kind
+
+
+async def _evicted_approvals(client, pool, ids: list[str]) -> dict:
+    """Approve, one at a time, accounts among the oldest waiting: long evicted from a 500-workflow cache, so
+    each Update's workflow task replays the account's history first. p99 of the Update's round trip and of
+    approval -> first message in the outbox."""
+    from bench.lifecycle import _approve, _latency_summary, _send_latencies_ms
+    from workflows.dormant_account_models import workflow_id_for
+
+    approved_at: dict[str, float] = {}
+    update_ms: list[float] = []
+    for aid in ids:
+        approved_at[aid] = await _approve(client, aid, update_ms)
+        for _ in range(1000):
+            if await pool.fetchval("SELECT 1 FROM outbox WHERE account_id = $1 AND kind = 'first'", aid):
+                break
+            await asyncio.sleep(0.01)
+    kinds: dict[str, int] = {}
+    for aid in ids[:10]:
+        kind = _sticky_kind_of_update_task(await client.get_workflow_handle(workflow_id_for(aid)).fetch_history())
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return {**_latency_summary("evicted_approval_to_send", await _send_latencies_ms(pool, approved_at)),
+            **_latency_summary("evicted_approval_update", update_ms),
+            "evicted_update_task_queue_kinds_of_10": kinds}
+
+
+async def measure_worker_rss(client: Client, pool: asyncpg.Pool, settings: Settings, levels: list[int],
+                             sticky_cache: int = STICKY_CACHE, evicted: int = EVICTED_APPROVALS) -> dict:
+    """RSS of `python -m worker` (its own process, sticky cache `sticky_cache`) with levels[0], then
+    levels[-1] accounts waiting; then `evicted` of the oldest approved one at a time."""
     prefix = new_prefix("rss")
-    ids = account_ids(prefix, n)
+    ids = account_ids(prefix, levels[-1])
     await insert_accounts(pool, ids)
     log = settings.data_dir / "logs" / f"worker-{prefix}.log"
-    proc = spawn([sys.executable, "-m", "worker"], log_path=log, env=worker_env(settings), cwd=ROOT)
+    env = {**worker_env(settings), "DORMANT_STICKY_CACHE_SIZE": str(sticky_cache)}
+    proc = spawn([sys.executable, "-m", "worker"], log_path=log, env=env, cwd=ROOT)
+    out: dict = {"worker_sticky_cache": sticky_cache, "worker_rss_levels": {}}
     try:
         await _wait_polling(log, proc)
-        idle_mb = _status_mb(proc.pid, "VmRSS")
-        started = time.perf_counter()
-        starting = asyncio.create_task(start_all(client, settings, ids, "worker rss"))
-        reviewed = await wait_for_stage(pool, prefix, "awaiting_review", n, "worker rss (awaiting_review)",
-                                        watch=starting)
-        await starting
-        await asyncio.sleep(2)  # let the last workflow tasks and the pollers settle
-        if proc.poll() is not None:
-            raise RuntimeError(f"the worker exited with {proc.returncode}:\n{tail(log)}")
-        return {"worker_rss_mb_10k_waiting": _status_mb(proc.pid, "VmRSS"),
-                "worker_rss_peak_mb": _status_mb(proc.pid, "VmHWM"),
-                "worker_rss_idle_mb": idle_mb,
-                "worker_rss_accounts_waiting": n,
-                "worker_process_accounts_per_s_to_review": round(n / (reviewed - started), 2)}
+        out["worker_rss_idle_mb"] = _status_mb(proc.pid, "VmRSS")
+        started, done = time.perf_counter(), 0
+        for level in levels:
+            reached = await _start_level(client, pool, settings, ids[done:level], prefix, f"worker rss {level:,}")
+            done = level
+            await asyncio.sleep(3)  # let the last workflow tasks and the pollers settle
+            out["worker_rss_levels"][str(level)] = _settle_rss(proc, log)
+            print(f"  worker RSS with {level:,} waiting: {out['worker_rss_levels'][str(level)]} MB", flush=True)
+        out["worker_process_accounts_per_s_to_review"] = round(levels[-1] / (reached - started), 2)
+        low, high = out["worker_rss_levels"][str(levels[0])], out["worker_rss_levels"][str(levels[-1])]
+        out["worker_rss_mb_10k_waiting"] = out["worker_rss_levels"].get("10000", high)
+        out["worker_rss_accounts_waiting"] = 10_000 if "10000" in out["worker_rss_levels"] else levels[-1]
+        out["worker_rss_growth"] = round(high / low - 1, 3)
+        out["worker_rss_growth_basis"] = f"RSS with {levels[-1]:,} waiting / with {levels[0]:,} waiting - 1"
+        out["worker_rss_peak_mb"] = _status_mb(proc.pid, "VmHWM")
+        print(f"  approving {evicted} of the oldest waiting accounts, one at a time", flush=True)
+        out.update(await _evicted_approvals(client, pool, ids[:evicted]))
+        out["worker_rss_after_evicted_approvals_mb"] = _settle_rss(proc, log)
+        return out
     finally:
         stop(proc, sig=signal.SIGTERM, timeout=30)

@@ -10,7 +10,7 @@ drives scan_dormant_page: the figure is the SELECTs only, not the workflow start
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -66,7 +66,7 @@ async def measure_scan(dsn: str, rows: int) -> dict:
         print(f"  scan: {rows:,} accounts inserted and analysed in {fill_s:.1f} s", flush=True)
 
         await conn.execute(f"SET search_path TO {SCHEMA}")
-        cutoff = datetime.now(timezone.utc) - timedelta(days=DORMANCY_DAYS)
+        cutoff = datetime.now(UTC) - timedelta(days=DORMANCY_DAYS)
         expected = await conn.fetchval("SELECT count(*) FROM accounts WHERE last_activity_at < $1", cutoff)
         page_size = ScanInput().page_size
         elapsed, page_ms = await _walk(conn, cutoff, page_size, expected, "scan (selected)")

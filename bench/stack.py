@@ -16,9 +16,9 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Awaitable, Callable, Iterable, Iterator
 
 from dormant.embedded_pg import EmbeddedPostgres
 from dormant.processes import free_port
@@ -41,7 +41,7 @@ class BenchStack:
     temporal_pid: int | None = None
     postgres_pid: int | None = None
 
-    def cpu(self) -> "CpuMeter":
+    def cpu(self) -> CpuMeter:
         return CpuMeter(self.temporal_pid, self.postgres_pid)
 
 
@@ -79,12 +79,12 @@ def bench_settings(stack: BenchStack, task_queue: str | None = None, **overrides
     The review reminder is a day away so no reminder fires while thousands of accounts wait their turn
     to be approved (its timer is still started and cancelled, as in production).
     """
-    values: dict[str, object] = dict(
-        temporal_address=stack.temporal_address, database_url=stack.database_url, data_dir=stack.tmp,
-        task_queue=task_queue or f"bench-{uuid.uuid4().hex[:10]}", follow_up_after="1", outcome_window="1",
-        review_reminder_after="86400", review_escalate_after="172800", openai_api_key=None,
-        send_window="always", holdout_share=0, delivery="outbox",
-    )
+    values: dict[str, object] = {
+        "temporal_address": stack.temporal_address, "database_url": stack.database_url, "data_dir": stack.tmp,
+        "task_queue": task_queue or f"bench-{uuid.uuid4().hex[:10]}", "follow_up_after": "1",
+        "outcome_window": "1", "review_reminder_after": "86400", "review_escalate_after": "172800",
+        "openai_api_key": None, "send_window": "always", "holdout_share": 0, "delivery": "outbox",
+    }
     values.update(overrides)
     return load_settings(**values)
 
