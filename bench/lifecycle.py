@@ -215,13 +215,24 @@ def _json_fields(data: bytes) -> dict[str, int]:
         value = json.loads(data)
     except ValueError:
         return {}
-    items = value if isinstance(value, list) else [value]
     sizes: Counter = Counter()
+    _field_sizes(value, "", sizes, depth=0)
+    return dict(sizes.most_common(8))
+
+
+def _field_sizes(value, path: str, sizes: Counter, depth: int) -> None:
+    """Bytes of each field two levels deep (`records[].view.state` sums over a list's items)."""
+    items = value if isinstance(value, list) else [value]
     for item in items:
-        if isinstance(item, dict):
-            for key, sub in item.items():
-                sizes[key] += len(json.dumps(sub, separators=(",", ":")))
-    return dict(sizes.most_common(6))
+        if not isinstance(item, dict):
+            continue
+        for key, sub in item.items():
+            name = f"{path}.{key}" if path else key
+            size = len(json.dumps(sub, separators=(",", ":")))
+            if depth < 2 and isinstance(sub, (dict, list)) and size > 500:
+                _field_sizes(sub, name + ("[]" if isinstance(sub, list) else ""), sizes, depth + 1)
+            else:
+                sizes[name] += size
 
 
 def _payloads(history) -> list[dict]:
