@@ -26,7 +26,7 @@ from pydantic import SecretStr
 from db.owners import add_owner
 from dormant.processes import free_port
 from tests.crm_fixtures import add_account
-from tests.fake_openai import FakeOpenAI, completion, draft_json
+from tests.fake_openai import FakeOpenAI, completion, specific_json
 from tests.lifecycle_helpers import start_account, running_worker, wait_for_stage
 from tests.test_api import api_client, bearer
 from tests.test_delivery_smtp import Sink
@@ -81,7 +81,7 @@ async def test_no_secret_reaches_the_history(client, pool, settings, prefix):
     smtp.start()
     try:
         async with FakeOpenAI() as llm:
-            llm.reply(completion(draft_json()))
+            llm.reply(completion(specific_json(account_id, subject="Checking in on your bookings")))
             active = settings.model_copy(update={
                 "openai_api_key": SecretStr(secrets["openai"]), "openai_base_url": llm.base_url,
                 "llm_task_queue": f"llm-{uuid.uuid4().hex[:10]}", "delivery": "smtp", "smtp_host": "127.0.0.1",
