@@ -13,7 +13,6 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import asyncpg
-
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -26,15 +25,14 @@ from activities.notify import NotifyActivities
 from activities.scan import ScanActivities
 from activities.send_time import plan_send_time
 from db.pool import create_pool
-from reactivation.settings import Settings, load_settings
 from reactivation.decision_proof import keys_from
+from reactivation.settings import Settings, load_settings
 from workflows import decision_keys
 from workflows.client import connect_temporal
 from workflows.dormancy_scan import DormancyScanWorkflow
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.legacy.dormant_account_v1 import DormantAccountWorkflowV1
 from workflows.notify import OwnerNotificationsWorkflow
-
 
 # The decision keys' registry is shared with the sandbox (not re-imported per run), so the validator reads
 # the keys this process installed; nothing else of the worker's state is visible to workflow code.
@@ -121,7 +119,7 @@ async def _ensure_notifications(settings: Settings, client) -> None:
     try:
         if await ensure_notification_schedule(settings, client):
             logging.getLogger("dormant.worker").info("created the owner-notification schedule")
-    except Exception:  # noqa: BLE001 - e.g. a namespace without schedules: notifications wait, sends do not
+    except Exception:
         logging.getLogger("dormant.worker").exception("could not create the owner-notification schedule")
 
 

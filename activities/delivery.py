@@ -8,7 +8,7 @@ table first (the sent-log); DORMANT_DELIVERY decides which channels then go out 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from temporalio import activity
@@ -21,16 +21,22 @@ from db.outbox import claim_message, message_status, set_status, store_message
 from db.send_guard_queries import guard_facts, lock_account
 from db.suppression import suppress_address
 from reactivation.delivery_models import (
-    AddressRefused, DeliveryOutcomeUnknown, DeliveryRequest, InvalidMessage, DeliveryResult, OutgoingMessage, idempotency_key,
+    AddressRefused,
+    DeliveryOutcomeUnknown,
+    DeliveryRequest,
+    DeliveryResult,
+    InvalidMessage,
+    OutgoingMessage,
+    idempotency_key,
     message_id_for,
 )
+from reactivation.plain_text import header_unsafe
 from reactivation.policy import assess
 from reactivation.send_guard import send_fingerprint, send_guard
 from reactivation.send_window import next_send_time, parse_window, zone
 from reactivation.settings import Settings
-from reactivation.plain_text import header_unsafe
-from reactivation.vocabulary import DeliveryStatus, GuardStop
 from reactivation.unsubscribe import make_token
+from reactivation.vocabulary import DeliveryStatus, GuardStop
 
 # What to do when a previous attempt claimed the message and did not record the outcome (a crash).
 # "sending": it never reached the point where the provider could have the message for email (the claim is
@@ -92,7 +98,7 @@ class DeliveryActivities:
         return await self._send_once(message, previous, result)
 
     async def _guard(self, conn, request: DeliveryRequest, account, address: str) -> tuple[GuardStop, str] | None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         window = parse_window(request.send_window)
         window_open = True
         if window is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 from temporalio import activity
@@ -21,7 +21,7 @@ class EvidenceActivities:
     async def gather_evidence(self, request: EvidenceRequest) -> EvidencePack:
         async with self.pool.acquire() as conn:
             try:
-                return await load_evidence(conn, request.account_id, datetime.now(timezone.utc))
+                return await load_evidence(conn, request.account_id, datetime.now(UTC))
             except AccountNotFound as err:
                 # Retrying cannot make an unknown account appear: fail the step for good.
                 raise ApplicationError(str(err), type="AccountNotFound", non_retryable=True) from err

@@ -300,7 +300,7 @@ async def run_mailbox(url: str, cursor: CursorStore, handle: Handler, *, interva
         except HandlerFailed as failed:  # the server works: retry at the normal pace, no backoff
             errors = 0
             await _note_failure(mailbox, cursor, failed, failures, max_failures)
-        except Exception as err:  # noqa: BLE001 - never die: log, back off, try again
+        except Exception as err:
             errors += 1
             log.warning("%s: poll failed (%s: %s); retrying in %gs", mailbox.masked(), type(err).__name__,
                         err, _delay(interval, errors))
@@ -328,7 +328,7 @@ async def _note_failure(mailbox: MailboxUrl, cursor: CursorStore, failed: Handle
               failures[key], failed.uid, exc_info=failed.__cause__)
     try:
         await cursor.save(failed.uidvalidity, failed.uid)
-    except Exception as err:  # noqa: BLE001 - the count stays at the limit: skipped next failure
+    except Exception as err:
         log.warning("%s: could not store the skip of UID %d (%s); will retry", mailbox.masked(), failed.uid, err)
         return
     del failures[key]

@@ -106,7 +106,7 @@ class NotifyActivities:
             except DeliveryOutcomeUnknown as err:  # the server may have it: at most once
                 await self._mark(key, NotificationStatus.failed, f"outcome unknown, not resent: {err}")
                 return NotificationStatus.failed
-            except Exception as err:  # noqa: BLE001 - the SMTP server is down or refused: next run retries
+            except Exception as err:
                 final = row["attempts"] >= MAX_ATTEMPTS
                 status = NotificationStatus.failed if final else NotificationStatus.pending
                 await self._mark(key, status, f"smtp: {type(err).__name__}: {err}")

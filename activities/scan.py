@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 from temporalio import activity
@@ -39,7 +39,7 @@ class ScanActivities:
         async with self.pool.acquire() as conn:
             page = await dormant_page(conn, request.cutoff, after, request.page_size)
             facts = await reentry_facts(conn, [account_id for _, account_id in page])
-        policy, now = policy_from(self.settings), datetime.now(timezone.utc)
+        policy, now = policy_from(self.settings), datetime.now(UTC)
         skips = {account_id: skip for account_id, f in facts.items() if (skip := f.skip(now, policy))}
         gate = asyncio.Semaphore(START_CONCURRENCY)
         queue = activity.info().task_queue

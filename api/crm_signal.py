@@ -16,7 +16,6 @@ from reactivation.vocabulary import CrmEventType
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 
-
 # Event types the frozen v1 workflow (type DormantAccountWorkflow, draining) does not know: its owner task
 # would end on any event, so they are kept for it (delivered=false), not signalled.
 NEWER_THAN_V1 = frozenset({CrmEventType.auto_reply})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 from temporalio.client import Client
@@ -105,7 +105,7 @@ async def _suppressions(conn: asyncpg.Connection, parsed: ParsedInbound, verdict
 async def receive_raw_email(pool: asyncpg.Pool, temporal: Client, settings: Settings, raw: bytes,
                             source: str) -> InboundResult:
     """Store, classify, match and act on one raw RFC 5322 message; see the module docstring."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     parsed = parse_message(raw)
     verdict = classify(parsed, now.date())
     local = settings.reply_address.split("@")[0] if settings.reply_address else None

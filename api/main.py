@@ -9,8 +9,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import (accounts, bulk, codec, events, health, inbound, me, queue, report_page, reports,
-                        review_page, triggers, unsubscribe)
+from api.routes import (
+    accounts,
+    bulk,
+    codec,
+    events,
+    health,
+    inbound,
+    me,
+    queue,
+    report_page,
+    reports,
+    review_page,
+    triggers,
+    unsubscribe,
+)
 from api.routes.inbound import INBOUND_MAX_BYTES
 from reactivation.settings import Settings, load_settings
 

@@ -6,7 +6,7 @@ Both routes must give the same answer the dormancy scan gives, so both read the 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -21,7 +21,7 @@ async def reentry_verdict(conn: asyncpg.Connection, account_id: str, settings: S
     facts = await reentry_facts_for(conn, account_id)
     if facts is None:
         return False, None
-    return True, facts.skip(datetime.now(timezone.utc), policy_from(settings))
+    return True, facts.skip(datetime.now(UTC), policy_from(settings))
 
 
 def review_again(skip: Skip | None) -> dict[str, Any]:

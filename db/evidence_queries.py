@@ -14,7 +14,13 @@ import asyncpg
 
 from db.suppression import suppression_of
 from reactivation.models import (
-    AccountFacts, EvidencePack, HistorySummary, NoteFact, OfferFact, OrderFact, TicketFact,
+    AccountFacts,
+    EvidencePack,
+    HistorySummary,
+    NoteFact,
+    OfferFact,
+    OrderFact,
+    TicketFact,
 )
 
 MAX_TICKETS = 10

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 # $1 since, $2 until (exclusive), $3 owner email (NULL: everyone). Queries append their own args from $4.
 SCOPED = """scoped AS (
@@ -34,4 +34,4 @@ def as_scope(scope: Scope | str | None) -> Scope:
 
 def day_start(day: date | None) -> datetime | None:
     """A date as the start of that UTC day (the ledger stores UTC timestamps, and reports speak in days)."""
-    return None if day is None else datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)

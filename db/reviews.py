@@ -6,7 +6,7 @@ the projection a workflow writes) may spell the same address `Alex.Morgan@...`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -48,7 +48,7 @@ async def account_view(conn: asyncpg.Connection, account_id: str) -> tuple[dict 
     """The review projection and today's evidence for one account (either may be missing)."""
     projection = await projection_for(conn, account_id)
     try:
-        evidence = await load_evidence(conn, account_id, datetime.now(timezone.utc))
+        evidence = await load_evidence(conn, account_id, datetime.now(UTC))
     except AccountNotFound:
         evidence = None
     return projection, evidence

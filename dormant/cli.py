@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
@@ -146,13 +147,11 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     scope = Scope(since=day_start(since), until=day_start(until), owner_email=args.owner)
 
     async def export(conn: asyncpg.Connection) -> None:
-        out = sys.stdout if args.csv == "-" else open(args.csv, "w", newline="", encoding="utf-8")
-        try:
+        with contextlib.ExitStack() as stack:
+            out = sys.stdout if args.csv == "-" else stack.enter_context(
+                open(args.csv, "w", newline="", encoding="utf-8"))
             async for line in event_csv_lines(conn, scope):
                 out.write(line)
-        finally:
-            if out is not sys.stdout:
-                out.close()
 
     async def run() -> dict:
         conn = await asyncpg.connect(dsn)

@@ -52,7 +52,7 @@ def _ensure_system_user() -> str | None:
     _readable_by_all(bin_dir)
     marker = bin_dir.parent / ".dormant-perms"
     if not marker.exists():
-        for root, dirs, files in os.walk(bin_dir.parent):
+        for root, _dirs, files in os.walk(bin_dir.parent):
             os.chmod(root, os.stat(root).st_mode | 0o055)
             for name in files:
                 full = os.path.join(root, name)

@@ -8,6 +8,7 @@ reverse start order.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -20,17 +21,15 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    try:
+    with contextlib.suppress(OSError):  # not Linux: the supervisor's own shutdown still stops the children
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:  # not Linux: the supervisor's own shutdown still stops the children
-        pass
 
 
 def spawn(args: list[str], *, log_path: Path, env: dict[str, str] | None = None,
           user: str | None = None, cwd: Path | None = None) -> subprocess.Popen:
     """Start a child in its own session with output appended to `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab")
+    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it: it writes there after we return
     return subprocess.Popen(
         args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
         start_new_session=True, preexec_fn=_die_with_parent, **as_user(user),

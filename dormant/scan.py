@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from temporalio.client import (
-    Client, Schedule, ScheduleActionStartWorkflow, ScheduleAlreadyRunningError, ScheduleIntervalSpec,
-    ScheduleOverlapPolicy, SchedulePolicy, ScheduleSpec,
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
 )
 
 from reactivation.scan_models import ScanInput, ScanResult
@@ -42,7 +48,7 @@ async def run_scan(settings: Settings, *, client: Client | None = None, task_que
             try:
                 latest = client.get_workflow_handle_for(DormancyScanWorkflow.run, handle.id)  # follows continue-as-new
                 progress(await latest.query(DormancyScanWorkflow.progress))
-            except Exception:  # noqa: BLE001 - progress is best effort
+            except Exception:
                 pass
     return result_task.result()
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from dormant.supervisor import Restartable, supervise_step
 from dormant.processes import stop, wait_for_port
+from dormant.supervisor import Restartable, supervise_step
 from reactivation.settings import Settings
-
 
 STACK_FILE = "stack.json"
 
@@ -48,7 +47,7 @@ async def wait_for_temporal(address: str, timeout: float = 60.0) -> None:
             client = await Client.connect(address)
             await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace="default"))
             return
-        except Exception as err:  # noqa: BLE001 - any failure here means "not ready yet"
+        except Exception as err:
             last = err
             await asyncio.sleep(0.3)
     raise TimeoutError(f"Temporal at {address} was not ready within {timeout:.0f}s: {last}")
@@ -199,7 +198,7 @@ class DevStack:
         Temporal or PostgreSQL dies, or a child keeps crashing, say why and return (the caller stops all)."""
         stopping = {"flag": False}
 
-        def _on_signal(signum, frame):  # noqa: ARG001
+        def _on_signal(signum, frame):
             stopping["flag"] = True
 
         signal.signal(signal.SIGTERM, _on_signal)

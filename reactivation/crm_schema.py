@@ -12,10 +12,10 @@ account value stays None, because a readiness gate refuses to guess it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MAX_CELL = 100_000
@@ -57,8 +57,8 @@ def _timestamp(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise CellError(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-03-01 or 2026-03-01T09:30:00Z)")
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        raise CellError(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-03-01 or 2026-03-01T09:30:00Z)") from None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _optional_timestamp(value: str) -> datetime | None:
@@ -76,7 +76,7 @@ def _optional_date(value: str) -> date | None:
     try:
         return datetime.fromisoformat(text).date()
     except ValueError:
-        raise CellError(f"{text!r} is not an ISO date (e.g. 2027-01-31)")
+        raise CellError(f"{text!r} is not an ISO date (e.g. 2027-01-31)") from None
 
 
 def _amount(value: str) -> Decimal:
@@ -84,7 +84,7 @@ def _amount(value: str) -> Decimal:
     try:
         amount = Decimal(text.replace(",", "") if _GROUPED.match(text) else text)
     except InvalidOperation:
-        raise CellError(f"{text!r} is not a number (e.g. 1250.50)")
+        raise CellError(f"{text!r} is not a number (e.g. 1250.50)") from None
     if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
         raise CellError(f"{text!r} must be a number from 0 up to {MAX_AMOUNT:,.0f}")
     return amount
@@ -108,7 +108,7 @@ def _timezone(value: str) -> str | None:
     try:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CellError(f"{text!r} is not an IANA time zone (e.g. Europe/Berlin)")
+        raise CellError(f"{text!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
     return text
 
 
@@ -210,7 +210,7 @@ def spec_for(file_name: str) -> FileSpec:
     try:
         return SPECS[file_name]
     except KeyError:
-        raise ValueError(f"{file_name!r} is not a CRM import file (expected one of {', '.join(IMPORT_ORDER)})")
+        raise ValueError(f"{file_name!r} is not a CRM import file (expected one of {', '.join(IMPORT_ORDER)})") from None
 
 
 def check_header(file_name: str, header: list[str]) -> list[RowError]:

@@ -47,7 +47,7 @@ def check_draft(draft: OutreachDraft, pack: EvidencePack, assessment: Assessment
             why = ("an unresolved issue is open" if "unresolved_issue" in assessment.flags
                    else f"the path is {assessment.path.value}")
             violations.append(f"Promotional offer {draft.offer_id!r} is not allowed: {why}.")
-    if assessment.path in (Path.account_led, Path.hold) and draft.offer_id and offers.get(draft.offer_id, None) \
+    if assessment.path in (Path.account_led, Path.hold) and draft.offer_id and offers.get(draft.offer_id) \
             and offers[draft.offer_id].promotional:
         violations.append("A generic promotional offer must not go to a high-context account.")
 

@@ -93,7 +93,7 @@ def parse_message(raw: bytes) -> ParsedInbound:
     message from the internet must not stop the mailbox poll."""
     try:
         return _parse(raw if isinstance(raw, bytes | bytearray) else bytes(raw or b""))
-    except Exception:  # noqa: BLE001 - last resort: the email package has raised on odd input before
+    except Exception:
         return ParsedInbound()
 
 
@@ -129,7 +129,7 @@ def _decode_header_value(value: object, limit: int = MAX_HEADER_CHARS) -> str:
         value = value[: limit * 4]
     try:
         text = "".join(_decode_chunk(chunk, charset) for chunk, charset in decode_header(value))
-    except Exception:  # noqa: BLE001 - a broken encoded word: keep the raw text
+    except Exception:
         text = str(value)
     return one_line(text[: limit * 4])[:limit]
 

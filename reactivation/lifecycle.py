@@ -14,20 +14,40 @@ for the README.
 
 from __future__ import annotations
 
-
 from reactivation.holdout import assign_arm
 from reactivation.lifecycle_model import (
-    Begin, Command, CrmEventIn, Decided, DeliveryOutcome, DraftReady, EvidenceReady, GatherEvidence, Input,
-    LifecycleConfig, LifecycleState, Phase, PlanSend, PrepareDraft, ReviewAgain, SendSlot, TimerFired, WaitKind,
+    Begin,
+    Command,
+    CrmEventIn,
+    Decided,
+    DeliveryOutcome,
+    DraftReady,
+    EvidenceReady,
+    GatherEvidence,
+    Input,
+    LifecycleConfig,
+    LifecycleState,
+    Phase,
+    PlanSend,
+    PrepareDraft,
+    ReviewAgain,
+    SendSlot,
+    TimerFired,
+    WaitKind,
 )
 from reactivation.lifecycle_rules import (
-    OWNER_TASK_OUTCOMES, PRE_SEND, customer_event_outcome, follow_up_after_return, refusal, standing_approval_applies,
+    OWNER_TASK_OUTCOMES,
+    PRE_SEND,
+    customer_event_outcome,
+    follow_up_after_return,
+    refusal,
+    standing_approval_applies,
     with_edits,
 )
 from reactivation.lifecycle_sending import SendingSteps
 from reactivation.models import CrmEvent, Decision, DecisionRecord
 from reactivation.reentry import owner_until
-from reactivation.vocabulary import Action, CrmEventType, LedgerKind, MessageKind, Outcome, Path, STOP_EVENTS
+from reactivation.vocabulary import STOP_EVENTS, Action, CrmEventType, LedgerKind, MessageKind, Outcome, Path
 
 
 def transition(state: LifecycleState, event: Input, config: LifecycleConfig) -> tuple[LifecycleState, list[Command]]:

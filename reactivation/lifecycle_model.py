@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -150,8 +150,7 @@ class DeliveryOutcome(BaseModel):
     reason: str = ""
 
 
-Input = Annotated[Union[Begin, EvidenceReady, DraftReady, Decided, CrmEventIn, TimerFired, SendSlot,
-                        DeliveryOutcome], Field(discriminator="input")]
+Input = Annotated[Begin | EvidenceReady | DraftReady | Decided | CrmEventIn | TimerFired | SendSlot | DeliveryOutcome, Field(discriminator="input")]
 
 
 # ---------------------------------------------------------------- commands
@@ -207,7 +206,7 @@ class ReviewAgain(BaseModel):
     command: Literal["review_again"] = "review_again"
 
 
-Command = Annotated[Union[GatherEvidence, PrepareDraft, PlanSend, Deliver, Record, Finish, ReviewAgain],
+Command = Annotated[GatherEvidence | PrepareDraft | PlanSend | Deliver | Record | Finish | ReviewAgain,
                     Field(discriminator="command")]
 
 

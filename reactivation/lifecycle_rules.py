@@ -6,12 +6,12 @@ Kept apart from the transition code so the README's table and the API can read t
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from reactivation.guardrails import SMS_LIMIT
-from reactivation.plain_text import header_unsafe
 from reactivation.lifecycle_model import LifecycleState, Phase, Refusal
 from reactivation.models import Decision, OutreachDraft, ReviewState
+from reactivation.plain_text import header_unsafe
 from reactivation.vocabulary import Action, CrmEventType, Outcome, Path, RefusalKind, Stage
 
 _PHASE_STAGE = {
@@ -88,7 +88,7 @@ def follow_up_after_return(return_on: date) -> datetime:
     The day after: a mail that lands on the first morning back sits under the pile of the absence. The
     send window then moves it into the customer's business hours.
     """
-    return datetime.combine(return_on + timedelta(days=1), time(), tzinfo=timezone.utc)
+    return datetime.combine(return_on + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def refusal(state: LifecycleState, decision: Decision, now: datetime | None = None) -> Refusal | None:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from reactivation.lifecycle_model import (
-    Command, Finish, LifecycleConfig, LifecycleState, Phase, Record, Wake, WaitKind,
+    Command,
+    Finish,
+    LifecycleConfig,
+    LifecycleState,
+    Phase,
+    Record,
+    WaitKind,
+    Wake,
 )
 from reactivation.lifecycle_rules import stage_for
 from reactivation.reentry import owner_until, reopen_after

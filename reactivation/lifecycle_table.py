@@ -8,21 +8,39 @@ Run `python -m reactivation.lifecycle_table` to print it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from reactivation.holdout import assign_arm
 from reactivation.lifecycle import transition
 from reactivation.lifecycle_model import (
-    Begin, CrmEventIn, Decided, DeliveryOutcome, DraftReady, EvidenceReady, Finish, LifecycleConfig, LifecycleState,
-    Phase, Record, SendSlot, TimerFired,
+    Begin,
+    CrmEventIn,
+    Decided,
+    DeliveryOutcome,
+    DraftReady,
+    EvidenceReady,
+    Finish,
+    LifecycleConfig,
+    LifecycleState,
+    Phase,
+    Record,
+    SendSlot,
+    TimerFired,
 )
 from reactivation.lifecycle_rules import refusal
 from reactivation.models import (
-    Assessment, CrmEvent, Decision, OutreachDraft, Priority, ReviewBrief, ReviewState, Stage,
+    Assessment,
+    CrmEvent,
+    Decision,
+    OutreachDraft,
+    Priority,
+    ReviewBrief,
+    ReviewState,
+    Stage,
 )
 from reactivation.vocabulary import Action, CrmEventType, DeliveryStatus, MessageKind, Path
 
-T0 = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 OWNER = "owner@example.com"
 
 

@@ -56,6 +56,6 @@ def load_policy(path: Path | None, dormancy_days: int | None = None, **rule_defa
     if not path:
         update = {k: v for k, v in {"dormancy_days": dormancy_days, **rule_defaults}.items() if v is not None}
         config.rules = config.rules.model_copy(update=update)
-    for segment, override in config.segment_overrides.items():
+    for _segment, override in config.segment_overrides.items():
         PolicyRules.model_validate({**config.rules.model_dump(), **override})  # fail at start-up, naming the field
     return config

@@ -10,7 +10,7 @@ so the answer is the same everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
 from reactivation.policy_config import PolicyConfig, PolicyRules
@@ -19,7 +19,7 @@ from reactivation.vocabulary import Outcome
 NEVER_AUTOMATICALLY = frozenset({Outcome.opted_out, Outcome.suppressed})
 COOL_OFF = frozenset({Outcome.no_response, Outcome.responded})
 REACTIVATED = frozenset({Outcome.reactivated, Outcome.reactivated_before_outreach})
-FOREVER = datetime.max.replace(tzinfo=timezone.utc)
+FOREVER = datetime.max.replace(tzinfo=UTC)
 
 
 class SkipReason(StrEnum):
@@ -70,7 +70,7 @@ def reopen_after(outcome: Outcome, finished_at: datetime, owner_until: datetime 
 
 def owner_until(day) -> datetime | None:
     """An owner's chosen date (a `date`) as the start of that day in UTC."""
-    return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
 
 
 def dormancy_skip(last_activity_at: datetime | None, now: datetime, rules: PolicyRules) -> Skip | None:

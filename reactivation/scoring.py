@@ -17,7 +17,10 @@ _FIT = {"high": 20.0, "medium": 12.0, "low": 3.0, "unknown": 8.0}
 _RELATIONSHIP = {"strong": 20.0, "neutral": 12.0, "strained": 5.0, "unknown": 8.0}
 
 
-def score_priority(pack: EvidencePack, now: datetime, rules: PolicyRules = PolicyRules()) -> Priority:
+DEFAULT_RULES = PolicyRules()
+
+
+def score_priority(pack: EvidencePack, now: datetime, rules: PolicyRules = DEFAULT_RULES) -> Priority:
     account = pack.account
     factors: list[PriorityFactor] = []
 

@@ -10,7 +10,7 @@ is recorded in history (a later tzdata update cannot change a replay).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -92,7 +92,7 @@ def zone(name: str | None, default: str) -> ZoneInfo:
 
 def next_send_time(now: datetime, window: SendWindow | None, tz: ZoneInfo) -> datetime:
     """The earliest moment at or after `now` (aware, any zone) inside the window, in UTC."""
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     if window is None:
         return now
     local_now = now.astimezone(tz)
@@ -103,7 +103,7 @@ def next_send_time(now: datetime, window: SendWindow | None, tz: ZoneInfo) -> da
         if day.weekday() not in window.days:
             continue
         # A start inside a DST gap resolves forward (zoneinfo's fold=0 mapping), which is what we want.
-        opens = datetime.combine(day, window.start, tzinfo=tz).astimezone(timezone.utc)
+        opens = datetime.combine(day, window.start, tzinfo=tz).astimezone(UTC)
         if opens > now:
             return opens
     raise SendWindowError("DORMANT_SEND_WINDOW: the window has no days")  # unreachable: parse needs a day

@@ -136,7 +136,7 @@ class Settings(BaseSettings):
         return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _production_secrets(self) -> "Settings":
+    def _production_secrets(self) -> Settings:
         """DORMANT_ENV=production: every process (worker, API, CLI) refuses to start with a dev or missing
         secret, naming each offending variable."""
         if self.env != "production":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -17,7 +17,7 @@ ACCOUNT_DEFAULTS = dict(
 
 async def add_account(pool: asyncpg.Pool, account_id: str, **overrides) -> dict:
     row = {**ACCOUNT_DEFAULTS, **overrides, "account_id": account_id}
-    row.setdefault("last_activity_at", datetime.now(timezone.utc) - timedelta(days=120))
+    row.setdefault("last_activity_at", datetime.now(UTC) - timedelta(days=120))
     columns = list(row)
     async with pool.acquire() as conn:
         await conn.execute(
@@ -35,7 +35,7 @@ async def add_account(pool: asyncpg.Pool, account_id: str, **overrides) -> dict:
 
 async def add_ticket(pool: asyncpg.Pool, account_id: str, ticket_id: str, *, open_: bool = True,
                      subject: str = "Billing discrepancy on last invoice", closed_days_ago: int = 60) -> None:
-    closed = None if open_ else datetime.now(timezone.utc) - timedelta(days=closed_days_ago)
+    closed = None if open_ else datetime.now(UTC) - timedelta(days=closed_days_ago)
     async with pool.acquire() as conn:
         await conn.execute(
             """INSERT INTO tickets (ticket_id, account_id, opened_at, closed_at, status, severity, category, subject, body)

@@ -31,7 +31,7 @@ async def wait_for_stage(handle: WorkflowHandle, *stages: str, timeout: float = 
             state = await handle.query(DormantAccountWorkflow.review_state)
             if state.stage.value in stages:
                 return state
-        except Exception:  # noqa: BLE001 - not started yet
+        except Exception:
             pass
         await asyncio.sleep(0.2)
     raise AssertionError(f"stage never became {stages}; last state: {state.stage if state else None}")

@@ -15,7 +15,8 @@ import asyncpg
 import pytest
 import schemathesis
 import uvicorn
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.main import create_app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -212,12 +212,12 @@ async def test_an_import_never_lifts_an_opt_out_or_rewinds_activity(pool, prefix
     a, b = f"{prefix}-1", f"{prefix}-2"
     async with pool.acquire() as conn:
         # an opt-out that arrives before the account was ever imported still counts
-        await record_event(conn, b, "opt_out", datetime(2026, 1, 5, tzinfo=timezone.utc), "unsubscribe link")
+        await record_event(conn, b, "opt_out", datetime(2026, 1, 5, tzinfo=UTC), "unsubscribe link")
         write(tmp_path, "accounts.csv", [acct(a), acct(b)])
         first = await import_directory(conn, tmp_path)
         assert first.files["accounts.csv"].kept_opt_out == 1
-        await record_event(conn, a, "opt_out", datetime(2026, 2, 1, tzinfo=timezone.utc), "replied STOP")
-        await record_event(conn, a, "activity", datetime(2026, 3, 1, tzinfo=timezone.utc), "login")
+        await record_event(conn, a, "opt_out", datetime(2026, 2, 1, tzinfo=UTC), "replied STOP")
+        await record_event(conn, a, "activity", datetime(2026, 3, 1, tzinfo=UTC), "login")
         write(tmp_path, "accounts.csv", [acct(a, name="Acme 2"), acct(b)])  # a stale export says "granted"
         report = await import_directory(conn, tmp_path)
         assert report.files["accounts.csv"].updated == 1 and report.files["accounts.csv"].kept_opt_out == 2
@@ -229,7 +229,7 @@ async def test_an_import_never_lifts_an_opt_out_or_rewinds_activity(pool, prefix
         assert again.files["accounts.csv"].updated == 0
     assert rows[a]["name"] == "Acme 2"
     assert rows[a]["consent_status"] == "opted_out" and rows[b]["consent_status"] == "opted_out"
-    assert rows[a]["last_activity_at"] == datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert rows[a]["last_activity_at"] == datetime(2026, 3, 1, tzinfo=UTC)
 
 
 async def test_large_import_reports_progress(pool, prefix, tmp_path):
@@ -260,7 +260,7 @@ async def test_demo_data_imports_and_reaches_every_path(pool):
         report = await import_directory(conn, DEMO_DATA)
         assert report.files["accounts.csv"].rows >= 60
         ids = [r["account_id"] for r in await conn.fetch("SELECT account_id FROM accounts WHERE account_id LIKE 'ACC-%'")]
-        now = datetime(2026, 11, 22, tzinfo=timezone.utc)
+        now = datetime(2026, 11, 22, tzinfo=UTC)
         paths, flags = set(), set()
         for account_id in ids:
             result = assess(await load_evidence(conn, account_id, now), now)

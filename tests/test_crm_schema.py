@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from reactivation.crm_schema import LINE, MAX_CELL, SPECS, RowError, check_header, spec_for, validate_rows
 
-ACCOUNTS = ("account_id,name,segment,tier,owner_email,account_value,currency,last_activity_at,preferred_channel,"
-            "contact_name,contact_email,contact_phone,timezone,consent_status,inactivity_reason,risk_level,"
-            "relationship,fit").split(",")
+ACCOUNTS = ["account_id", "name", "segment", "tier", "owner_email", "account_value", "currency", "last_activity_at", "preferred_channel", "contact_name", "contact_email", "contact_phone", "timezone", "consent_status", "inactivity_reason", "risk_level", "relationship", "fit"]
 
 
 def account(**cells: str) -> list[str]:
@@ -57,14 +55,14 @@ def test_cells_become_typed_values():
     row = rows[0]
     assert row["tier"] == "strategic" and row["owner_email"] == "owner@example.com"
     assert row["account_value"] == Decimal("1234567.50") and row["currency"] == "EUR"
-    assert row["last_activity_at"] == datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)  # naive means UTC
+    assert row["last_activity_at"] == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)  # naive means UTC
     assert row["timezone"] == "Europe/Berlin" and row["preferred_channel"] == "sms"
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("2026-03-01", datetime(2026, 3, 1, tzinfo=timezone.utc)),
-    ("2026-03-01T09:30:00Z", datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)),
-    ("2026-03-01 09:30:00+02:00", datetime(2026, 3, 1, 7, 30, tzinfo=timezone.utc)),
+    ("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC)),
+    ("2026-03-01T09:30:00Z", datetime(2026, 3, 1, 9, 30, tzinfo=UTC)),
+    ("2026-03-01 09:30:00+02:00", datetime(2026, 3, 1, 7, 30, tzinfo=UTC)),
 ])
 def test_timestamps(text, expected):
     rows, errors = one("accounts.csv", ACCOUNTS, account(last_activity_at=text))
@@ -167,7 +165,7 @@ def test_child_rows():
         (2, ["T1", "A1", "2026-01-01T10:00:00-05:00", "", "open", "high", "billing", "Invoice", "Body"]),
         (3, ["T2", "A1", "", "", "", "", "", "", ""]),
     ])
-    assert rows[0]["opened_at"] == datetime(2026, 1, 1, 15, tzinfo=timezone.utc) and rows[0]["closed_at"] is None
+    assert rows[0]["opened_at"] == datetime(2026, 1, 1, 15, tzinfo=UTC) and rows[0]["closed_at"] is None
     assert rows[0]["opened_at"].utcoffset() == timedelta(0)
     assert [(e.line, e.column, e.reason) for e in errors] == [(3, "opened_at", "is required"),
                                                               (3, "status", "is required")]

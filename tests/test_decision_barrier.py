@@ -13,8 +13,8 @@ import asyncio
 import pytest
 from temporalio.api.enums.v1 import EventType
 
-from tests.crm_fixtures import add_account
 from reactivation.models import Decision
+from tests.crm_fixtures import add_account
 from tests.lifecycle_helpers import OWNER, keep_history, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
 

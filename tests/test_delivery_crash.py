@@ -31,7 +31,7 @@ class HoldingSmtpSink:
         self.received = threading.Event()
         self.release = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         self.received.set()
         await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)

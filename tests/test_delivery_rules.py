@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from db.owners import add_owner
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
-from tests.lifecycle_helpers import approve, keep_history, review_then_approve, running_worker, start_account, wait_for_stage
+from tests.lifecycle_helpers import (
+    approve,
+    keep_history,
+    review_then_approve,
+    running_worker,
+    start_account,
+    wait_for_stage,
+)
 from tests.test_api import api_client, bearer
 
 
@@ -23,7 +30,7 @@ async def test_the_first_message_waits_for_the_customers_business_hours(client, 
     async with running_worker(client, pool, active):
         handle = await start_account(client, active, account_id)
         await wait_for_stage(handle, "awaiting_review")
-        assert datetime.now(timezone.utc) < opens - timedelta(seconds=5), "the start took too long to test the wait"
+        assert datetime.now(UTC) < opens - timedelta(seconds=5), "the start took too long to test the wait"
         await approve(handle)
         for _ in range(50):
             state = await handle.query("review_state")
@@ -36,7 +43,7 @@ async def test_the_first_message_waits_for_the_customers_business_hours(client, 
         await keep_history(handle, "send_window_wait")
     first_at = await pool.fetchval("SELECT created_at FROM outbox WHERE account_id = $1 AND kind = 'first'",
                                    account_id)
-    assert first_at >= opens.astimezone(timezone.utc) - timedelta(milliseconds=500)
+    assert first_at >= opens.astimezone(UTC) - timedelta(milliseconds=500)
 
 
 async def test_a_bounce_after_sending_suppresses_the_address_and_stops_the_sequence(client, pool, settings, prefix):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from dormant.demo import DEMO_DATA, DEMO_OWNER
 from reactivation.models import AccountFacts, EvidencePack, HistorySummary, NoteFact, Path, TicketFact
 from reactivation.policy import assess
 
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)  # the data's dates are absolute; so is this test's clock
+NOW = datetime(2026, 11, 22, tzinfo=UTC)  # the data's dates are absolute; so is this test's clock
 DORMANCY = timedelta(days=90)
 OPTIONAL = ["tickets", "orders", "activities", "notes", "offers"]
 
@@ -40,16 +40,12 @@ def data() -> dict[str, list[dict]]:
 
 def test_columns_are_the_import_contract(data):
     header = {name: list(rows[0]) for name, rows in data.items()}
-    assert header["accounts"] == (
-        "account_id,name,segment,tier,owner_email,account_value,currency,last_activity_at,preferred_channel,"
-        "contact_name,contact_email,contact_phone,timezone,consent_status,inactivity_reason,risk_level,"
-        "relationship,fit").split(",")
-    assert header["tickets"] == (
-        "ticket_id,account_id,opened_at,closed_at,status,severity,category,subject,body").split(",")
-    assert header["orders"] == "order_id,account_id,at,amount,description".split(",")
-    assert header["activities"] == "account_id,at,type,detail".split(",")
-    assert header["notes"] == "account_id,at,author_email,body".split(",")
-    assert header["offers"] == "offer_id,name,description,kind,promotional,segment,valid_until".split(",")
+    assert header["accounts"] == ["account_id", "name", "segment", "tier", "owner_email", "account_value", "currency", "last_activity_at", "preferred_channel", "contact_name", "contact_email", "contact_phone", "timezone", "consent_status", "inactivity_reason", "risk_level", "relationship", "fit"]
+    assert header["tickets"] == ["ticket_id", "account_id", "opened_at", "closed_at", "status", "severity", "category", "subject", "body"]
+    assert header["orders"] == ["order_id", "account_id", "at", "amount", "description"]
+    assert header["activities"] == ["account_id", "at", "type", "detail"]
+    assert header["notes"] == ["account_id", "at", "author_email", "body"]
+    assert header["offers"] == ["offer_id", "name", "description", "kind", "promotional", "segment", "valid_until"]
 
 
 def test_every_case_the_policy_distinguishes_is_present(data):

@@ -13,8 +13,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-
-
 from dormant.processes import free_port
 from dormant.temporal_dev import temporal_cli
 
@@ -69,7 +67,8 @@ class DevRun:
     def start(self, timeout: float = 120) -> None:
         before = self.output.read_text().count("is running") if self.output.exists() else 0
         self.proc = subprocess.Popen([sys.executable, "-m", "dormant.cli", "dev", "--data-dir", str(self.data_dir)],
-                                     env=self.env, stdout=open(self.output, "ab"), stderr=subprocess.STDOUT)
+                                     env=self.env, stdout=open(self.output, "ab"),  # noqa: SIM115 - the child's output, for its lifetime
+                                     stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.output.read_text()[-3000:]

@@ -4,6 +4,8 @@ outcome, with every step in the measurement ledger."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from reactivation.models import Decision, Outcome
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
@@ -51,8 +53,9 @@ async def test_one_account_end_to_end(client, pool, settings, prefix):
 
 
 async def test_activity_after_first_email_means_no_follow_up(client, pool, settings, prefix):
+    from datetime import datetime
+
     from reactivation.models import CrmEvent
-    from datetime import datetime, timezone
 
     account_id = f"{prefix}-back"
     await add_account(pool, account_id)
@@ -65,7 +68,7 @@ async def test_activity_after_first_email_means_no_follow_up(client, pool, setti
             action="approve", draft_version=state.current_draft.version, decided_by="owner@test.dormant"))
         await wait_for_stage(handle, "sent")
         await handle.signal(DormantAccountWorkflow.crm_event,
-                            CrmEvent(type="activity", at=datetime.now(timezone.utc), detail="posted a job"))
+                            CrmEvent(type="activity", at=datetime.now(UTC), detail="posted a job"))
         outcome = await handle.result()
         await keep_history(handle, "reactivated_after_first_email")
     assert outcome.outcome == Outcome.reactivated

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from db.evidence_queries import load_evidence
 from tests.crm_fixtures import add_account, add_ticket
@@ -13,7 +13,7 @@ async def test_every_fact_cites_its_source(pool, prefix):
     await add_account(pool, account_id)
     await add_ticket(pool, account_id, f"{prefix}-T1")
     async with pool.acquire() as conn:
-        pack = await load_evidence(conn, account_id, datetime.now(timezone.utc))
+        pack = await load_evidence(conn, account_id, datetime.now(UTC))
     assert pack.account_source == f"accounts:{account_id}"
     assert [t.source for t in pack.tickets] == [f"tickets:{prefix}-T1"]
     assert [o.source for o in pack.orders] == [f"orders:{account_id}-o1"]
@@ -37,7 +37,7 @@ async def test_ten_thousand_tickets_and_megabyte_notes_stay_small(pool, prefix):
         await conn.execute(
             "INSERT INTO notes (account_id, at, author_email, body) SELECT $1, now() - (g || ' days')::interval, "
             "'am@x.dormant', $2 FROM generate_series(1, 20) AS g", account_id, megabyte)
-        pack = await load_evidence(conn, account_id, datetime.now(timezone.utc))
+        pack = await load_evidence(conn, account_id, datetime.now(UTC))
     size = len(pack.model_dump_json())
     assert size < 64_000, f"evidence pack is {size} bytes"
     assert pack.ticket_summary.total == 10_000 and pack.ticket_summary.open_count == 100

@@ -14,7 +14,7 @@ import io
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -66,7 +66,7 @@ async def test_events_csv_neutralises_formulas_from_the_crm(pool, settings, pref
     not hand a spreadsheet a formula."""
     at_owner, plus_owner = f"@{prefix}-at@test.dormant", f"+{prefix}-plus@test.dormant"
     hyperlink = '=HYPERLINK("http://x","y")'
-    at = datetime(2011, 5, 2, 9, tzinfo=timezone.utc)
+    at = datetime(2011, 5, 2, 9, tzinfo=UTC)
     rows = [(f"{prefix}-e1", at, "awaiting_review", f"{prefix}-a1", f"w-{prefix}-a1", "e1", "-awaiting", "\tpath",
              at_owner, hyperlink, json.dumps({"note": "=1+1"})),
             (f"{prefix}-e2", at, "sent", f"{prefix}-a2", f"w-{prefix}-a2", "e1", "sent", "account_led",

@@ -3,7 +3,7 @@ watched for a return; a treatment account goes to review as usual. Both are reco
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -35,7 +35,7 @@ async def test_control_gets_no_outreach_and_its_return_is_counted(client, pool, 
         with pytest.raises(WorkflowUpdateFailedError):  # nothing to approve: no draft, no outreach
             await approve(handles[control])
         await handles[control].signal(DormantAccountWorkflow.crm_event,
-                                      CrmEvent(type="activity", at=datetime.now(timezone.utc)))
+                                      CrmEvent(type="activity", at=datetime.now(UTC)))
         result = await handles[control].result()
         quiet_result = await handles[quiet].result()
         await keep_history(handles[control], "holdout_control_reactivated")

@@ -9,7 +9,7 @@ a Postfix 5.1.1 report suppresses the address and a 4.x.x does not (until the so
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from reactivation.vocabulary import InboundClass
 from tests.crm_fixtures import add_account
@@ -207,12 +207,12 @@ async def test_provider_formats_and_bad_input(pool, settings, prefix, tokens):  
 
 
 async def test_the_report_counts_replies_by_class_and_the_reply_rate(pool, prefix):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from db.report_scope import Scope
     from db.reports import replies
 
-    owner, now = f"{prefix}-o@test.dormant", datetime.now(timezone.utc)
+    owner, now = f"{prefix}-o@test.dormant", datetime.now(UTC)
     rows = [("a1", "sent", None), ("a2", "sent", None), ("a3", "sent", None), ("a4", "sent", None),
             ("a1", "reply_received", "human_reply"), ("a1", "reply_received", "human_reply"),
             ("a2", "reply_received", "auto_reply"), ("a3", "reply_received", "soft_bounce")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -13,9 +13,6 @@ from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account, add_ticket
 from tests.lifecycle_helpers import OWNER, keep_history, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
-
-
-
 
 
 def approve(version: int = 1, **edits) -> Decision:
@@ -47,7 +44,7 @@ async def test_opt_out_while_waiting_suppresses_without_sending(client, pool, se
         handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.signal(DormantAccountWorkflow.crm_event,
-                            CrmEvent(type="opt_out", at=datetime.now(timezone.utc), detail="unsubscribed"))
+                            CrmEvent(type="opt_out", at=datetime.now(UTC), detail="unsubscribed"))
         result = await handle.result()
         await keep_history(handle, "opted_out_while_waiting")
     assert result.outcome == Outcome.opted_out and result.stage.value == "suppressed"
@@ -61,12 +58,12 @@ async def test_issue_opened_after_approval_before_send_window_sends_nothing(clie
     async with running_worker(client, pool, settings):
         handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
-        send_at = datetime.now(timezone.utc) + timedelta(seconds=30)
+        send_at = datetime.now(UTC) + timedelta(seconds=30)
         await handle.execute_update(DormantAccountWorkflow.decide, approve(send_at=send_at))
         await wait_for_stage(handle, "approved")
         await add_ticket(pool, account_id, f"{prefix}-T9", subject="Login broken since the update")
         await handle.signal(DormantAccountWorkflow.crm_event, CrmEvent(
-            type="issue_opened", at=datetime.now(timezone.utc), detail="Login broken since the update"))
+            type="issue_opened", at=datetime.now(UTC), detail="Login broken since the update"))
         state = await wait_for_stage(handle, "held")  # an issue returns an approved message to the owner, held
         assert "issue" in state.notice.lower() and state.approved is None
         # The owner closes it; nothing was ever sent.
@@ -85,7 +82,7 @@ async def test_activity_while_waiting_closes_as_reactivated_before_outreach(clie
         handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.signal(DormantAccountWorkflow.crm_event,
-                            CrmEvent(type="activity", at=datetime.now(timezone.utc), detail="logged in"))
+                            CrmEvent(type="activity", at=datetime.now(UTC), detail="logged in"))
         result = await handle.result()
     assert result.outcome == Outcome.reactivated_before_outreach
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from reactivation.lifecycle import transition
 from reactivation.lifecycle_model import (
-    CrmEventIn, LifecycleConfig, LifecycleState, Phase, PlanSend, TimerFired, Wake, WaitKind,
+    CrmEventIn,
+    LifecycleConfig,
+    LifecycleState,
+    Phase,
+    PlanSend,
+    TimerFired,
+    WaitKind,
+    Wake,
 )
 from reactivation.models import CrmEvent, OutreachDraft, ReviewState, Stage
 from reactivation.vocabulary import CrmEventType, MessageKind
 
-SENT = datetime(2026, 12, 2, 10, tzinfo=timezone.utc)
+SENT = datetime(2026, 12, 2, 10, tzinfo=UTC)
 CONFIG = LifecycleConfig(account_id="a-1", follow_up_after=timedelta(days=2), outcome_window=timedelta(days=30))
 
 
@@ -33,8 +40,8 @@ def auto_reply(return_on: date | None, at: datetime = SENT + timedelta(minutes=5
 def test_the_follow_up_waits_until_the_day_after_the_return_date():
     state, commands = transition(waiting_for_follow_up(), auto_reply(date(2026, 12, 14)), CONFIG)
     assert state.phase == Phase.awaiting_follow_up and commands == []
-    assert state.wake == Wake(kind=WaitKind.follow_up, at=datetime(2026, 12, 15, tzinfo=timezone.utc))
-    assert state.outcome_deadline == datetime(2026, 12, 15, tzinfo=timezone.utc) + CONFIG.outcome_window
+    assert state.wake == Wake(kind=WaitKind.follow_up, at=datetime(2026, 12, 15, tzinfo=UTC))
+    assert state.outcome_deadline == datetime(2026, 12, 15, tzinfo=UTC) + CONFIG.outcome_window
     assert "2026-12-14" in state.review.notice and state.review.outcome is None
     # the workflow sleeps until the new wake-up (it re-plans when the wake changes); then the follow-up goes
     state, commands = transition(state, TimerFired(at=state.wake.at, kind=WaitKind.follow_up), CONFIG)

@@ -4,17 +4,20 @@ standing approval, and bounded history lengths."""
 from __future__ import annotations
 
 import asyncio
-
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from reactivation.models import CrmEvent, Decision, Outcome
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
-from tests.lifecycle_helpers import OWNER, keep_history, review_then_approve, running_worker, start_account, wait_for_stage
+from tests.lifecycle_helpers import (
+    OWNER,
+    keep_history,
+    review_then_approve,
+    running_worker,
+    start_account,
+    wait_for_stage,
+)
 from workflows.dormant_account import DormantAccountWorkflow
-
-
-
 
 
 async def test_reminder_then_escalation_but_never_auto_approval(client, pool, settings, prefix):
@@ -96,7 +99,7 @@ async def test_owner_change_reassigns(client, pool, settings, prefix):
         handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
         await handle.signal(DormantAccountWorkflow.crm_event, CrmEvent(
-            type="owner_changed", at=datetime.now(timezone.utc), new_owner_email="new@test.dormant"))
+            type="owner_changed", at=datetime.now(UTC), new_owner_email="new@test.dormant"))
         for _ in range(25):
             owner = await pool.fetchval("SELECT owner_email FROM review_projection WHERE account_id = $1", account_id)
             if owner == "new@test.dormant":
@@ -143,7 +146,7 @@ async def test_standard_tier_without_response_becomes_an_owner_phone_task(client
         handle = await review_then_approve(client, settings, account_id)
         await wait_for_stage(handle, "owner_task", timeout=40)
         await handle.signal(DormantAccountWorkflow.crm_event,
-                            CrmEvent(type="reply", at=datetime.now(timezone.utc), detail="call back Tuesday"))
+                            CrmEvent(type="reply", at=datetime.now(UTC), detail="call back Tuesday"))
         result = await handle.result()
         await keep_history(handle, "standard_tier_phone_task_then_reply")
     assert result.outcome == Outcome.responded

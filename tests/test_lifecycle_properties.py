@@ -9,22 +9,52 @@ every step the invariants below must hold.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from reactivation.lifecycle import transition
 from reactivation.lifecycle_model import (
-    Begin, CrmEventIn, Decided, Deliver, DeliveryOutcome, DraftReady, EvidenceReady, Finish, GatherEvidence,
-    LifecycleConfig, LifecycleState, Phase, PlanSend, PrepareDraft, Record, ReviewAgain, SendSlot, TimerFired,
+    Begin,
+    CrmEventIn,
+    Decided,
+    Deliver,
+    DeliveryOutcome,
+    DraftReady,
+    EvidenceReady,
+    Finish,
+    GatherEvidence,
+    LifecycleConfig,
+    LifecycleState,
+    Phase,
+    PlanSend,
+    PrepareDraft,
+    Record,
+    ReviewAgain,
+    SendSlot,
+    TimerFired,
 )
 from reactivation.lifecycle_rules import refusal, stage_for, with_edits
 from reactivation.models import (
-    Assessment, CrmEvent, Decision, OutreachDraft, Priority, ReviewBrief, ReviewState, Stage,
+    Assessment,
+    CrmEvent,
+    Decision,
+    OutreachDraft,
+    Priority,
+    ReviewBrief,
+    ReviewState,
+    Stage,
 )
 from reactivation.vocabulary import (
-    Action, CrmEventType, DeliveryStatus, GuardStop, LedgerKind, MessageKind, Path,
+    Action,
+    CrmEventType,
+    DeliveryStatus,
+    GuardStop,
+    LedgerKind,
+    MessageKind,
+    Path,
 )
 
 OWNER, OTHER, ADMIN = "owner@test.dormant", "someone@test.dormant", "admin@test.dormant"
@@ -44,7 +74,7 @@ decisions = st.fixed_dictionaries(dict(
 ))
 # Mostly events that do not end the episode, so the generated runs get far into the lifecycle.
 EVENT_MIX = [CrmEventType.owner_changed, CrmEventType.issue_resolved, CrmEventType.issue_opened] * 3 + list(CrmEventType)
-crm_events = st.builds(CrmEvent, type=st.sampled_from(EVENT_MIX), at=st.just(datetime(2026, 1, 1, tzinfo=timezone.utc)),
+crm_events = st.builds(CrmEvent, type=st.sampled_from(EVENT_MIX), at=st.just(datetime(2026, 1, 1, tzinfo=UTC)),
                        detail=st.sampled_from(["", "detail"]),
                        new_owner_email=st.sampled_from([None, "New.Owner@Test.Dormant", OWNER]),
                        return_on=st.sampled_from([None, date(2026, 1, 9), date(2025, 12, 1)]))
@@ -58,7 +88,7 @@ def _assessment(path: Path, flags: list[str]) -> Assessment:
 class LifecycleMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.now = datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+        self.now = datetime(2026, 1, 1, 9, tzinfo=UTC)
         self.config = LifecycleConfig(account_id="acc-1", follow_up_after=timedelta(days=2),
                                       outcome_window=timedelta(days=30), holdout_share=0.0)
         self.state = LifecycleState(review=ReviewState(account_id="acc-1", episode="ep-1",

@@ -4,7 +4,7 @@ server, PostgreSQL, aiosmtpd), with the behaviour the product promises instead."
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -25,7 +25,7 @@ from workflows.dormant_account import DormantAccountWorkflow
 
 async def crm(pool, handle, account_id: str, type_: str, detail: str = "", **extra) -> None:
     """What POST /v1/events does: store the event (and its effect on the CRM store), then signal."""
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     async with pool.acquire() as conn:
         await record_event(conn, account_id, type_, at, detail, **extra)
     await handle.signal(DormantAccountWorkflow.crm_event, CrmEvent(type=type_, at=at, detail=detail, **extra))
@@ -131,7 +131,7 @@ async def test_4_an_account_the_owner_closed_is_not_reopened_by_the_next_scan(cl
     async with pool.acquire() as conn:
         exists, skip = await reentry_verdict(conn, account_id, settings)
     assert exists and skip is not None and skip.reason == SkipReason.closed_by_owner
-    assert skip.until - datetime.now(timezone.utc) > timedelta(days=179)
+    assert skip.until - datetime.now(UTC) > timedelta(days=179)
 
 
 async def test_6_a_line_break_in_the_account_name_still_gives_a_sendable_draft(client, pool, settings, prefix):
@@ -205,7 +205,7 @@ async def test_9_a_scheduled_approval_is_recorded_at_once_and_can_be_held(client
     async with running_worker(client, pool, settings):
         handle = await start_account(client, settings, account_id)
         await wait_for_stage(handle, "awaiting_review")
-        await approve(handle, send_at=datetime.now(timezone.utc) + timedelta(seconds=6))
+        await approve(handle, send_at=datetime.now(UTC) + timedelta(seconds=6))
         for _ in range(50):
             stage = await pool.fetchval("SELECT stage FROM review_projection WHERE account_id = $1", account_id)
             if stage == "approved":

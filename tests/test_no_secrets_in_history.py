@@ -10,6 +10,7 @@ replayed in CI are searched for anything shaped like a key or a token too.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -27,7 +28,7 @@ from db.owners import add_owner
 from dormant.processes import free_port
 from tests.crm_fixtures import add_account
 from tests.fake_openai import FakeOpenAI, completion, specific_json
-from tests.lifecycle_helpers import start_account, running_worker, wait_for_stage
+from tests.lifecycle_helpers import running_worker, start_account, wait_for_stage
 from tests.test_api import api_client, bearer
 from tests.test_delivery_smtp import Sink
 
@@ -41,10 +42,8 @@ def readable(history_json: str) -> str:
         if isinstance(node, dict):
             for key, value in node.items():
                 if (in_metadata or key in ("data", "details")) and isinstance(value, str):
-                    try:
+                    with contextlib.suppress(ValueError):
                         decoded.append(base64.b64decode(value, validate=True).decode("utf-8", "replace"))
-                    except ValueError:
-                        pass
                 walk(value, key == "metadata")
         elif isinstance(node, list):
             for item in node:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from reactivation.models import AccountFacts, EvidencePack, HistorySummary, Note
 from reactivation.policy import assess
 from reactivation.templates import draft_outreach
 
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def pack(**account) -> EvidencePack:

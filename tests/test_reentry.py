@@ -7,7 +7,7 @@ account is never reopened by time alone.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,7 +26,7 @@ from reactivation.reentry import (
 from reactivation.scan_models import ScanResult, add_counts
 from reactivation.vocabulary import Outcome
 
-NOW = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 RULES = PolicyRules()  # dormancy 90, re-entry 180, cool-off 90 days
 DORMANT_SINCE = NOW - timedelta(days=400)
 
@@ -50,7 +50,7 @@ def test_reopen_after_per_outcome():
     finished = NOW
     assert reopen_after(Outcome.closed_by_owner, finished, None, RULES) == finished + days(180)
     assert reopen_after(Outcome.closed_by_owner, finished, owner_until(date(2026, 7, 1)), RULES) == \
-        datetime(2026, 7, 1, tzinfo=timezone.utc)
+        datetime(2026, 7, 1, tzinfo=UTC)
     assert reopen_after(Outcome.no_response, finished, None, RULES) == finished + days(90)
     assert reopen_after(Outcome.responded, finished, None, RULES) == finished + days(90)
     assert reopen_after(Outcome.opted_out, finished, None, RULES) is None
@@ -61,7 +61,7 @@ def test_reopen_after_per_outcome():
 
 
 def test_owner_until_is_the_start_of_that_day_in_utc():
-    assert owner_until(date(2026, 7, 1)) == datetime(2026, 7, 1, tzinfo=timezone.utc)
+    assert owner_until(date(2026, 7, 1)) == datetime(2026, 7, 1, tzinfo=UTC)
     assert owner_until(None) is None
 
 

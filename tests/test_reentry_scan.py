@@ -8,7 +8,7 @@ ends), so these tests judge the policy and not the lifecycle that produces the r
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
@@ -22,7 +22,7 @@ from workflows.dormancy_scan import DormancyScanWorkflow
 
 
 def ago(days: float) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(days=days)
+    return datetime.now(UTC) - timedelta(days=days)
 
 
 async def finished(pool, account_id: str, outcome: str, finished_at: datetime, reopen_after: datetime | None) -> None:
@@ -51,7 +51,7 @@ async def workflow_exists(client, account_id: str) -> bool:
 
 async def test_scan_skips_what_the_policy_keeps_out_and_says_why(client, pool, settings, prefix):
     # A window of its own in 1991 (the cursor starts it, the cutoff ends it), away from test_scan's 1990.
-    base = datetime(1991, 1, 1, tzinfo=timezone.utc)
+    base = datetime(1991, 1, 1, tzinfo=UTC)
     accounts = ["closed", "quiet", "optout", "back", "fresh", "rested"]
     for i, name in enumerate(accounts):
         await add_account(pool, f"{prefix}-{name}", last_activity_at=base + timedelta(days=i + 1),

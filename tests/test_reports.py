@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,7 +23,7 @@ from reactivation.lift import compute_lift
 from tests.crm_fixtures import add_account
 from tests.test_api import api_client, bearer
 
-T0 = datetime(2024, 3, 4, 9, tzinfo=timezone.utc)  # a Monday, so week groups start on T0's date
+T0 = datetime(2024, 3, 4, 9, tzinfo=UTC)  # a Monday, so week groups start on T0's date
 H, D = timedelta(hours=1), timedelta(days=1)
 CSV_HEADER = "event_id,at,type,account_id,workflow_id,episode,stage,path,owner_email,segment,detail"
 

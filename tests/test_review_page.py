@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import httpx
-from tests.test_api import api_client
 import pytest
 import uvicorn
 
@@ -21,6 +20,7 @@ from db.owners import add_owner
 from dormant.processes import free_port
 from tests.crm_fixtures import add_account, add_ticket
 from tests.lifecycle_helpers import running_worker, wait_for_stage
+from tests.test_api import api_client
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.starter import start_reactivation
 

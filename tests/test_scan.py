@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from reactivation.scan_models import ScanInput
 from tests.crm_fixtures import add_account
@@ -12,7 +12,7 @@ from workflows.dormancy_scan import DormancyScanWorkflow
 
 async def test_scan_starts_each_dormant_account_once(client, pool, settings, prefix):
     # A cutoff far in the past isolates this test's accounts from every other test's data.
-    base = datetime(1990, 1, 1, tzinfo=timezone.utc)
+    base = datetime(1990, 1, 1, tzinfo=UTC)
     for i in range(5):
         await add_account(pool, f"{prefix}-d{i}", last_activity_at=base + timedelta(days=i))
     await add_account(pool, f"{prefix}-active", last_activity_at=base + timedelta(days=400))

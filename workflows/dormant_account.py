@@ -11,7 +11,6 @@ v1 code (workflows/legacy/) until they finish.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from datetime import timedelta
 
@@ -19,19 +18,37 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from reactivation.decision_proof import verify
     from reactivation.lifecycle import transition
     from reactivation.lifecycle_model import (
-        Begin, Command, CrmEventIn, Decided, Deliver, DeliveryOutcome, DraftReady, EvidenceReady, Finish,
-        GatherEvidence, Input, LifecycleConfig, LifecycleState, Phase, PlanSend, PrepareDraft, Record, ReviewAgain,
-        SendSlot, TimerFired,
+        Begin,
+        Command,
+        CrmEventIn,
+        Decided,
+        Deliver,
+        DeliveryOutcome,
+        DraftReady,
+        EvidenceReady,
+        Finish,
+        GatherEvidence,
+        Input,
+        LifecycleConfig,
+        LifecycleState,
+        Phase,
+        PlanSend,
+        PrepareDraft,
+        Record,
+        ReviewAgain,
+        SendSlot,
+        TimerFired,
     )
     from reactivation.lifecycle_rules import refusal
     from reactivation.models import CrmEvent, Decision, DecisionResult, EvidencePack, ReviewState, Stage
-    from reactivation.vocabulary import RefusalKind
     from reactivation.policy import assess
+    from reactivation.vocabulary import RefusalKind
+    from workflows import decision_keys
+    from workflows import lifecycle_io as io
     from workflows.dormant_account_models import DormantAccountInput, DormantAccountResult
-    from reactivation.decision_proof import verify
-    from workflows import decision_keys, lifecycle_io as io
 
 ACCOUNT_ID, ACCOUNT_OWNER, STAGE, PATH, PRIORITY = io.ACCOUNT_ID, io.ACCOUNT_OWNER, io.STAGE, io.PATH, io.PRIORITY
 
@@ -133,7 +150,7 @@ class DormantAccountWorkflow:
                 await workflow.wait_condition(lambda: bool(self._commands) or self._state.wake != wake,
                                               timeout=remaining, timeout_summary=wake.kind.value)
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         if self._state.wake == wake:
             self._feed(TimerFired(at=workflow.now(), kind=wake.kind))

@@ -20,13 +20,23 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import (
-    AccountIdPath, AppSettings, Caller, decision_keys_of, ERRORS, OneLineText, Pool, Temporal, Text, ZonedDatetime, can_see,
+    ERRORS,
+    AccountIdPath,
+    AppSettings,
+    Caller,
+    OneLineText,
+    Pool,
+    Temporal,
+    Text,
+    ZonedDatetime,
+    can_see,
+    decision_keys_of,
 )
 from api.reentry import reentry_verdict, review_again
 from db.owners import Principal
 from db.reviews import account_owner, account_view, projection_for
-from reactivation.models import Decision, DecisionResult
 from reactivation.decision_proof import sign
+from reactivation.models import Decision, DecisionResult
 from reactivation.vocabulary import Action, RefusalKind
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
@@ -115,7 +125,7 @@ async def submit_decision(pool, temporal, caller: Principal, account_id: str, bo
             prefix, _, rest = message.partition(": ")
             kind, message = (prefix, rest) if prefix in STATUS_FOR else (RefusalKind.conflict.value, message)
         if kind == RefusalKind.forbidden:  # the owner changed under us: answer exactly like an unknown account
-            raise HTTPException(STATUS_FOR[kind], not_found(account_id))
+            raise HTTPException(STATUS_FOR[kind], not_found(account_id)) from None
         current = await _current_stage(handle, stage)
         return DecisionAnswer(STATUS_FOR[kind], f"{kind}: {message}", current)
     except RPCError as err:

@@ -12,7 +12,7 @@ import asyncio
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from api.deps import AppSettings, decision_keys_of, AccountIdField, Caller, ERRORS, Pool, Temporal
+from api.deps import ERRORS, AccountIdField, AppSettings, Caller, Pool, Temporal, decision_keys_of
 from api.routes.accounts import DecisionIn, not_found, submit_decision
 from db.reviews import projection_for
 

@@ -8,7 +8,7 @@ owner_changed event without a well-formed `new_owner_email` is refused with 422 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -55,9 +55,9 @@ class EventResult(BaseModel):
 
 @router.post("/events", response_model=EventResult)
 async def post_event(body: EventIn, caller: CrmCaller, pool: Pool, temporal: Temporal) -> EventResult:
-    at = body.at or datetime.now(timezone.utc)
+    at = body.at or datetime.now(UTC)
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     async with pool.acquire() as conn:
         exists, _ = await account_owner(conn, body.account_id)
         if not exists:

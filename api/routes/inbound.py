@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from api.deps import AccountIdPath, AppSettings, Caller, CrmCaller, ERRORS, Pool, Temporal, can_see
+from api.deps import ERRORS, AccountIdPath, AppSettings, Caller, CrmCaller, Pool, Temporal, can_see
 from api.inbound_service import receive_raw_email
 from db.inbound import account_thread, unmatched
 from db.reviews import account_owner

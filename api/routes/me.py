@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import Caller, ERRORS, Pool
+from api.deps import ERRORS, Caller, Pool
 from db.owners import notify_setting, set_notify_setting
 from reactivation.notifications import NotifySetting
 

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError
 
-from api.deps import decision_keys_of, AppSettings, Pool, Temporal, same_secret
+from api.deps import AppSettings, Pool, Temporal, decision_keys_of, same_secret
 from api.routes.accounts import DecisionAnswer, DecisionIn, owned_stage, submit_decision
 from api.routes.queue import DEFAULT_STAGES
 from db.inbound import account_thread

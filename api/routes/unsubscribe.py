@@ -10,7 +10,7 @@ account's current contact email.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 
 import asyncpg
@@ -70,7 +70,7 @@ async def confirm_page(token: str, pool: Pool, settings: AppSettings) -> HTMLRes
 @router.post("/{token}", responses=_HTML_OK)  # JSON for mail clients, the page for a browser
 async def unsubscribe(token: str, request: Request, pool: Pool, temporal: Temporal, settings: AppSettings):
     """RFC 8058 one-click (or the confirmation page's button): suppress the address, record the opt-out."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with pool.acquire() as conn:
         account_id, address = await _resolve(conn, token, settings.unsubscribe_secret.get_secret_value())
         async with conn.transaction():

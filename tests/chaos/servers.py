@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from dormant.processes import free_port
-from tests.local_http import LocalHttpServer
 from tests.fake_openai import completion, draft_json
+from tests.local_http import LocalHttpServer
 
 
 class ThreadCountingSink:
@@ -24,7 +24,7 @@ class ThreadCountingSink:
         self.first: dict[str, list[str]] = defaultdict(list)  # recipient -> Message-IDs of first messages
         self.replies: dict[str, list[str]] = defaultdict(list)  # recipient -> In-Reply-To of follow-ups
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         for rcpt in envelope.rcpt_tos:
             if message["In-Reply-To"]:

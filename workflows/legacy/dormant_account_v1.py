@@ -20,7 +20,7 @@ the same instant sees the new stage and is refused); the main loop then does the
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
@@ -28,16 +28,25 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from reactivation.activity_models import DraftRequest, DraftResult, EvidenceRequest
-    from workflows.legacy.decisions_v1 import refusal_for
     from reactivation.delivery_models import DeliveryRequest, DeliveryResult, SendPlan, SendTimeRequest
+    from reactivation.holdout import assign_arm
     from reactivation.ledger_models import ProjectionView, StepRecord
     from reactivation.models import (
-        Assessment, CrmEvent, Decision, DecisionRecord, DecisionResult, EvidencePack, Outcome, OutreachDraft,
-        Path, ReviewState, Stage,
+        Assessment,
+        CrmEvent,
+        Decision,
+        DecisionRecord,
+        DecisionResult,
+        EvidencePack,
+        Outcome,
+        OutreachDraft,
+        Path,
+        ReviewState,
+        Stage,
     )
-    from reactivation.holdout import assign_arm
     from reactivation.policy import assess
     from workflows.dormant_account_models import DormantAccountInput, DormantAccountResult
+    from workflows.legacy.decisions_v1 import refusal_for
 
 ACCOUNT_ID = SearchAttributeKey.for_keyword("AccountId")
 ACCOUNT_OWNER = SearchAttributeKey.for_keyword("AccountOwner")
@@ -146,7 +155,7 @@ class DormantAccountWorkflowV1:
             await self._record("unresolved_issue_flagged")
         if assessment.path == Path.monitor:
             return await self._monitor(datetime.combine(assessment.review_again_on, datetime.min.time(),
-                                                        tzinfo=timezone.utc))
+                                                        tzinfo=UTC))
         if assessment.path in (Path.account_led, Path.marketing_led) and await self._assigned_to_control():
             return await self._control_group()
         await self._draft(guidance="")
@@ -250,7 +259,7 @@ class DormantAccountWorkflowV1:
             await self._record("held", {**detail, "reason": decision.reason}, with_state=True)
             return None
         if decision.action == "monitor":
-            until = datetime.combine(decision.until, datetime.min.time(), tzinfo=timezone.utc)
+            until = datetime.combine(decision.until, datetime.min.time(), tzinfo=UTC)
             return await self._monitor(until)
         if decision.action == "redraft":
             await self._draft(guidance=decision.note or decision.reason or "")
@@ -512,7 +521,7 @@ class DormantAccountWorkflowV1:
             await workflow.wait_condition(condition, timeout=max(timeout, timedelta(seconds=1)),
                                           timeout_summary=summary)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     def _flag_issue(self, event: CrmEvent) -> None:
