@@ -115,10 +115,13 @@ async def run(args: argparse.Namespace, stack: BenchStack, result: dict) -> None
         started = time.perf_counter()
         try:
             result.update(await coro_fn())
-        except Exception as err:  # noqa: BLE001 - one failed measurement must not lose the others
+        except Exception as err:
             traceback.print_exc()
             errors[name] = f"{type(err).__name__}: {err}"
         result.setdefault("step_seconds", {})[name] = round(time.perf_counter() - started, 1)
+        partial = args.out.with_suffix(".partial.json")  # a long run killed midway keeps its finished steps
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(result, indent=2, default=str))
 
     try:
         from bench.lifecycle import measure_history
@@ -198,6 +201,20 @@ def print_table(result: dict) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    for i, r in enumerate(result.get("throughput_rounds", []), 1):
+        print(f"round {i}: review {r['accounts_per_s_to_review']}/s vs bare {r['bare_accounts_per_s_to_waiting']}/s "
+              f"({r['ratio_to_review_vs_bare']}), lifecycle {r['accounts_per_s_lifecycle']}/s vs bare "
+              f"{r['bare_accounts_per_s']}/s ({r['ratio_vs_bare']}), p99 approval->send "
+              f"{r['approval_to_send_p99_ms']:.0f} ms vs bare {r['bare_signal_to_send_p99_ms']:.0f} ms "
+              f"({r['approval_to_send_p99_vs_bare']})")
+    cpu_rows = [(k.removeprefix("cpu_ms_per_account_"), v) for k, v in result.items()
+                if k.startswith("cpu_ms_per_account_") and isinstance(v, dict)]
+    if cpu_rows:
+        print("CPU ms per account (median of rounds): phase: bench process (driver + in-process worker) / "
+              "Temporal server / PostgreSQL = total")
+        for phase, c in cpu_rows:
+            print(f"  {phase:18} {c.get('bench_process', '-')} / {c.get('temporal_server', '-')} / "
+                  f"{c.get('postgres', '-')} = {c.get('total', '-')}")
     for name, error in result.get("errors", {}).items():
         print(f"ERROR in {name}: {error}")
 
@@ -224,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     result["total_s"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, default=str))
+    args.out.with_suffix(".partial.json").unlink(missing_ok=True)
     print()
     print_table(result)
     print(f"\nwritten {args.out} ({result['total_s']} s)")

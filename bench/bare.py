@@ -25,6 +25,7 @@ Latency: the driver notes time.time() just before each signal, the no-op activit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from datetime import timedelta
@@ -88,10 +89,8 @@ class BareWorkflow:
     async def run(self, timer_s: float) -> None:
         for step in BEFORE:
             await self._step(step, timer_s)
-        try:  # the review reminder: a timer started while waiting, cancelled by the decision
+        with contextlib.suppress(TimeoutError):  # the review reminder: started while waiting, cancelled by the decision
             await workflow.wait_condition(lambda: self._approved, timeout=REMINDER_S)
-        except TimeoutError:
-            pass
         for step in AFTER:
             await self._step(step, timer_s)
 

@@ -294,7 +294,7 @@ async def evaluate_llm(cases: list[Case]) -> DrafterReport | None:
         request = DraftRequest(pack=pack, assessment=assessment, version=1)
         try:
             result = await ActivityEnvironment().run(activities.prepare_draft, request)
-        except Exception as err:  # noqa: BLE001 - a failed call is a failed draft, not a failed evaluation
+        except Exception as err:
             report.rows.append(DraftRow(name, assessment.path.value, pack.account.preferred_channel,
                                         [f"LLM call failed: {str(err)[:200]}"], [], False, 0))
             continue

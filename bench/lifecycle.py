@@ -275,7 +275,7 @@ def _local_activity_name(marker) -> str:
     try:
         data = json.loads(marker.details["data"].payloads[0].data)
         return data.get("activity_type") or "local_activity"
-    except Exception:  # noqa: BLE001 - the marker's layout is the SDK's business; the count still holds
+    except Exception:
         return "local_activity"
 
 
