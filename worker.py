@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 from temporalio.client import Client
@@ -56,7 +58,7 @@ def build_workers(client: Client, pool, settings: Settings, task_queue: str | No
     queue = task_queue or settings.task_queue
     decision_keys.install(queue, keys_from(settings.decision_key.get_secret_value() if settings.decision_key else ""))
     scan = ScanActivities(pool, client, settings)
-    activities = [evidence.gather_evidence, ledger.record_step, ledger.record_steps, delivery.deliver, scan.scan_dormant_page,
+    activities: list[Callable[..., Any]] = [evidence.gather_evidence, ledger.record_step, ledger.record_steps, delivery.deliver, scan.scan_dormant_page,
                   drafting.prepare_template_draft, plan_send_time]
     notify = NotifyActivities(pool, settings)
     activities += [notify.enqueue_due_notifications, notify.dispatch_notifications]

@@ -13,6 +13,7 @@ used directly and the brief says "template".
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from openai import APIConnectionError, APIStatusError, AsyncOpenAI, OpenAIError
 from pydantic import ValidationError
@@ -38,7 +39,7 @@ class DraftingActivities:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client: AsyncOpenAI | None = None
-        if settings.llm_enabled:
+        if settings.llm_enabled and settings.openai_api_key is not None:
             self.client = AsyncOpenAI(api_key=settings.openai_api_key.get_secret_value(),
                                       base_url=settings.openai_base_url, max_retries=0,
                                       timeout=settings.llm_timeout.total_seconds())
@@ -79,7 +80,8 @@ class DraftingActivities:
         return list(dict.fromkeys(brief_problems + cited_problems + draft_problems + found + unsupported))
 
     async def _ask(self, request: DraftRequest, feedback: list[str] | None) -> tuple[DraftOutput, list[int]]:
-        messages = build_messages(request.pack, request.assessment, request.version, request.guidance, feedback)
+        messages: Any = build_messages(request.pack, request.assessment, request.version, request.guidance, feedback)
+        assert self.client is not None, "the LLM path runs only with OPENAI_API_KEY set"
         try:
             completion = await self.client.chat.completions.parse(
                 model=self.settings.openai_model, messages=messages, response_format=DraftOutput, temperature=0.3)

@@ -148,6 +148,7 @@ def _quote(text: str) -> str:
 def _open(mailbox: MailboxUrl, tls_context: ssl.SSLContext | None) -> imaplib.IMAP4:
     """Connect, secure, log in. Certificates are verified unless the caller passes its own context."""
     context = tls_context or ssl.create_default_context()
+    conn: imaplib.IMAP4
     if mailbox.scheme == "imaps":
         conn = imaplib.IMAP4_SSL(mailbox.host, mailbox.port, ssl_context=context, timeout=TIMEOUT_S)
     else:

@@ -36,7 +36,7 @@ async def send_sms(settings: Settings, message: OutgoingMessage) -> str:
     missing = [name for name, value in (("DORMANT_SMS_ACCOUNT_SID", settings.sms_account_sid),
                                         ("DORMANT_SMS_AUTH_TOKEN", settings.sms_auth_token),
                                         ("DORMANT_SMS_FROM", settings.sms_from)) if not value]
-    if missing:
+    if missing or settings.sms_account_sid is None or settings.sms_auth_token is None:
         raise SmsUnavailable(f"SMS delivery is on but {', '.join(missing)} is not set")
     try:
         async with httpx.AsyncClient(timeout=20) as http:

@@ -134,7 +134,7 @@ class ErrorBody(BaseModel):
     stage: str | None = None
 
 
-ERRORS = {code: {"model": ErrorBody, "description": text} for code, text in {
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody, "description": text} for code, text in {
     401: "missing or invalid credentials", 403: "not allowed (admin only)",
     404: "unknown account, or another owner's (the same answer)",
     409: "wrong stage or stale draft (the body names the current stage)", 413: "request body too large",

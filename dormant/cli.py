@@ -281,7 +281,7 @@ async def _read_mailbox(settings: Settings, dsn: str) -> None:
     from db.pool import create_pool
     from workflows.client import connect_temporal
 
-    url = settings.imap_url.get_secret_value()
+    url = settings.imap_url.get_secret_value() if settings.imap_url else ""
     await migrate_dsn(dsn)
     client = await connect_temporal(settings)
     pool = await create_pool(dsn, max_size=settings.db_pool_size)

@@ -72,7 +72,7 @@ def wait_for_port(host: str, port: int, *, proc: subprocess.Popen, log_path: Pat
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}:\n{tail(log_path)}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}:\n{tail(log_path)}")
         if port_open(host, port):
             return
         time.sleep(0.1)

@@ -189,7 +189,7 @@ class DevStack:
                     stop(proc.proc, sig=signal.SIGTERM, timeout=20)
             elif isinstance(proc, subprocess.Popen):
                 stop(proc, sig=signal.SIGTERM, timeout=20)
-            else:
+            elif hasattr(proc, "stop"):  # an embedded server (Temporal dev server, PostgreSQL)
                 proc.stop()
         self.procs.clear()
 

@@ -61,5 +61,5 @@ def supervise_step(child: Restartable, now: float, log) -> str | None:
         return None
     if now >= child.next_start:
         child.start()
-        log(f"{child.name} restarted (pid {child.proc.pid})")
+        log(f"{child.name} restarted (pid {child.proc.pid if child.proc else '?'})")
     return None

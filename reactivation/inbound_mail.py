@@ -128,7 +128,7 @@ def _decode_header_value(value: object, limit: int = MAX_HEADER_CHARS) -> str:
     if isinstance(value, str):
         value = value[: limit * 4]
     try:
-        text = "".join(_decode_chunk(chunk, charset) for chunk, charset in decode_header(value))
+        text = "".join(_decode_chunk(chunk, charset) for chunk, charset in decode_header(str(value)))
     except Exception:
         text = str(value)
     return one_line(text[: limit * 4])[:limit]
@@ -447,8 +447,8 @@ def _code_in_text(text: str) -> str | None:
     for match in _ENHANCED_CODE.finditer(head):
         if match.group(1) in "45":
             return match.group(0)
-    match = _SMTP_CODE.search(head)
-    return match.group(1) if match else None
+    reply = _SMTP_CODE.search(head)
+    return reply.group(1) if reply else None
 
 
 def _failed_addresses(message: ParsedInbound) -> tuple[str, ...]:
@@ -684,7 +684,7 @@ def _unsubscribe_verdict(message: ParsedInbound, _: date) -> Verdict | None:
 def core_text(new_text: str) -> str:
     """The new text without greeting lines and without the sign-off and signature (from "Thanks," or
     "-- " on): what the opt-out word count is taken over."""
-    kept = []
+    kept: list[str] = []
     for line in new_text[:20_000].split("\n"):
         if _SIGNATURE_START.match(line):
             if kept:

@@ -14,6 +14,9 @@ for the README.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from reactivation.holdout import assign_arm
 from reactivation.lifecycle_model import (
     Begin,
@@ -61,9 +64,11 @@ class _Step(SendingSteps):
     """Every input's handling; the primitives are in lifecycle_steps.py, sending in lifecycle_sending.py."""
 
     def apply(self, event: Input) -> None:
-        handler = {Begin: self._begin, EvidenceReady: self._evidence, DraftReady: self._draft_ready,
-                   Decided: self._decided, CrmEventIn: self._crm_event, TimerFired: self._timer,
-                   SendSlot: self._send_slot, DeliveryOutcome: self._delivery}[type(event)]
+        handlers: dict[type, Callable[[Any], None]] = {
+            Begin: self._begin, EvidenceReady: self._evidence, DraftReady: self._draft_ready, Decided: self._decided,
+            CrmEventIn: self._crm_event, TimerFired: self._timer, SendSlot: self._send_slot,
+            DeliveryOutcome: self._delivery}
+        handler = handlers[type(event)]
         handler(event)
 
     # ------------------------------------------------------------ inputs
@@ -92,7 +97,7 @@ class _Step(SendingSteps):
         if "unresolved_issue" in assessment.flags:
             self._record(LedgerKind.unresolved_issue_flagged)
         if assessment.path == Path.monitor and assessment.review_again_on:
-            return self._monitor(owner_until(assessment.review_again_on))
+            return self._monitor(owner_until(assessment.review_again_on) or self.at)
         if assessment.path in (Path.account_led, Path.marketing_led) and self.config.holdout_share > 0:
             arm = assign_arm(self.config.account_id, self.config.holdout_salt, self.config.holdout_share)
             if arm == "control":
@@ -137,7 +142,7 @@ class _Step(SendingSteps):
         if decision.action == Action.hold:
             return self._hold(decision.reason or "held by the owner", by=decision.decided_by)
         if decision.action == Action.monitor:
-            return self._monitor(owner_until(decision.until))
+            return self._monitor(owner_until(decision.until) or self.at)
         if decision.action == Action.redraft:
             self._wake(None)
             self._phase(Phase.redrafting)
@@ -150,6 +155,7 @@ class _Step(SendingSteps):
         self._finish(outcome, by=decision.decided_by, reason=decision.reason, until=decision.until)
 
     def _approve(self, decision: Decision) -> None:
+        assert self.review.current_draft is not None, "approve is allowed only with a draft on the table"
         draft = with_edits(self.review.current_draft, decision)
         self.review.approved = draft
         self.state.approved_at = self.at

@@ -67,7 +67,7 @@ OWNER_TASK_OUTCOMES = {"responded": Outcome.responded, "reactivated": Outcome.re
 
 def stage_for(phase: Phase, outcome: Outcome | None, follow_up_sent: bool) -> Stage:
     if phase == Phase.done:
-        return _FINAL_STAGE.get(outcome, Stage.closed)
+        return _FINAL_STAGE.get(outcome, Stage.closed) if outcome is not None else Stage.closed
     if phase == Phase.outcome_window:
         return Stage.follow_up_sent if follow_up_sent else Stage.sent
     return _PHASE_STAGE[phase]
@@ -155,5 +155,5 @@ def allowed_actions(review: ReviewState | None, stage: str | None = None) -> fro
         return ALLOWED.get(Phase(review.phase), frozenset())
     by_stage = {Stage.awaiting_review: Phase.awaiting_review, Stage.held: Phase.held,
                 Stage.monitoring: Phase.monitoring, Stage.owner_task: Phase.owner_task}
-    phase = by_stage.get(Stage(stage)) if stage in Stage.__members__ else None
+    phase = by_stage.get(Stage(stage)) if stage is not None and stage in Stage.__members__ else None
     return ALLOWED.get(phase, frozenset()) if phase else frozenset()

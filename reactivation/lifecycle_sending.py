@@ -28,6 +28,7 @@ class SendingSteps(StepBase):
 
     def _deliver(self, message: MessageKind) -> None:
         draft = self.review.approved
+        assert draft is not None, "a send slot exists only for an approved draft"
         first = message == MessageKind.first
         self._wake(None)
         self._phase(Phase.delivering if first else Phase.delivering_follow_up)
@@ -68,19 +69,21 @@ class SendingSteps(StepBase):
             self._crm_event(CrmEventIn(at=self.at, event=pending), remember=False)
 
     def _sent(self, event: DeliveryOutcome, first: bool) -> None:
+        approved = self.review.approved
+        assert approved is not None, "only an approved draft is delivered"
         self.review.sent_message_ids.append(event.message_id or "")
         uncertain = event.status == DeliveryStatus.uncertain or None
         if first:
             self.state.first_message_id, self.state.first_sent_at = event.message_id, self.at
             self.state.outcome_deadline = self.at + self.config.follow_up_after + self.config.outcome_window
             self.review.send_at = None
-            if self.review.approved.follow_up_body.strip():
+            if approved.follow_up_body.strip():
                 self._phase(Phase.awaiting_follow_up)
                 self._wake(WaitKind.follow_up, self.at + self.config.follow_up_after)
             else:
                 self._phase(Phase.outcome_window)
                 self._wake(WaitKind.outcome_window, self.state.outcome_deadline)
-            self._record(LedgerKind.sent, message_id=event.message_id, channel=self.review.approved.channel,
+            self._record(LedgerKind.sent, message_id=event.message_id, channel=approved.channel,
                          uncertain=uncertain)
             return
         self.state.follow_up_sent = True

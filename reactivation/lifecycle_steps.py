@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from reactivation.lifecycle_model import (
     Command,
+    CrmEventIn,
     Finish,
     LifecycleConfig,
     LifecycleState,
@@ -36,6 +37,9 @@ class StepBase:
         self.review = state.review
         self.commands: list[Command] = []
 
+    def _crm_event(self, event: CrmEventIn, remember: bool = True) -> None:
+        raise NotImplementedError  # lifecycle.py: sending applies a stop held back during a delivery through it
+
     def _phase(self, phase: Phase) -> None:
         self.state.phase = phase
         self.review.phase = phase.value
@@ -46,7 +50,7 @@ class StepBase:
                                     detail={k: v for k, v in detail.items() if v is not None}))
 
     def _wake(self, kind: WaitKind | None, at: datetime | None = None) -> None:
-        self.state.wake = None if kind is None else Wake(kind=kind, at=max(at, self.at + MIN_WAIT))
+        self.state.wake = None if kind is None else Wake(kind=kind, at=max(at or self.at, self.at + MIN_WAIT))
 
     def _finish(self, outcome: Outcome, kind: LedgerKind | None = None, until=None, **detail) -> None:
         if self.state.phase == Phase.done:

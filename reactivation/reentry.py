@@ -92,14 +92,14 @@ def episode_skip(last: LastEpisode | None, consent_status: str, consent_changed_
         return None
     if last.outcome in NEVER_AUTOMATICALLY:
         consent_back = consent_status == "granted" and consent_changed_at is not None \
-            and consent_changed_at > last.finished_at
+            and last.finished_at is not None and consent_changed_at > last.finished_at
         if consent_back:
             return None
         return Skip(SkipReason.opted_out, f"the last episode ended {last.outcome.value}: reopened only when the "
                                           "CRM's consent changes to granted")
     # A row without a date (written before re-entry existed) rests the default time, never zero.
     until = last.reopen_after or reopen_after(last.outcome, last.finished_at, None, rules)
-    if now >= until:
+    if until is None or now >= until:
         return None
     if last.outcome == Outcome.closed_by_owner:
         return Skip(SkipReason.closed_by_owner, f"closed by the owner: not before {until:%Y-%m-%d}", until)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from reactivation.reentry import WHY
+from reactivation.reentry import WHY, SkipReason
 
 
 class ScanCursor(BaseModel):
@@ -61,7 +61,7 @@ class ScanResult(BaseModel):
     def skip_lines(self) -> list[str]:
         """One line per skip reason, with why such accounts are kept out (WHY is keyed by the StrEnum, which
         hashes and compares as its value)."""
-        return [f"  skipped {count} {reason}: {WHY.get(reason, reason)}"
+        return [f"  skipped {count} {reason}: {WHY.get(SkipReason(reason), reason) if reason in SkipReason.__members__ else reason}"
                 for reason, count in sorted(self.skipped.items())]
 
 

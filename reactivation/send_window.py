@@ -73,10 +73,10 @@ def parse_window(spec: str | None) -> SendWindow | None:
     days_part, _, hours = text.rpartition(" ")
     if "-" not in hours or ":" not in hours:
         raise SendWindowError(f"DORMANT_SEND_WINDOW: {spec!r} has no time range; write e.g. 'Mon-Fri 09:00-17:00'")
-    start, end = (_time(x, spec) for x in hours.split("-", 1))
+    start, end = (_time(x, text) for x in hours.split("-", 1))
     if start == end:
         raise SendWindowError(f"DORMANT_SEND_WINDOW: {spec!r} is an empty time range")
-    return SendWindow(days=_days(days_part or "daily", spec), start=start, end=end)
+    return SendWindow(days=_days(days_part or "daily", text), start=start, end=end)
 
 
 def zone(name: str | None, default: str) -> ZoneInfo:

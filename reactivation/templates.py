@@ -45,7 +45,6 @@ from reactivation.models import (
     OutreachDraft,
     Path,
     ReviewBrief,
-    TicketFact,
 )
 from reactivation.plain_text import one_line
 from reactivation.specificity import OWNER_VOICED, first_name, owner_name
@@ -321,12 +320,12 @@ def _recent_products(pack: EvidencePack, voice: Voice) -> Hook | None:
 
 
 def _resolved_issue(pack: EvidencePack, voice: Voice) -> Hook | None:
-    closed = [t for t in pack.tickets if not t.is_open and t.closed_at is not None and t.subject.strip()]
+    closed = [(t.closed_at, t) for t in pack.tickets if not t.is_open and t.closed_at is not None and t.subject.strip()]
     if not closed:
         return None
-    ticket: TicketFact = max(closed, key=lambda t: t.closed_at)
+    closed_at, ticket = max(closed, key=lambda pair: pair[0])
     subject = _cap(ticket.subject, TICKET_CHARS)
-    days = max((ticket.closed_at - ticket.opened_at).days, 0)
+    days = max((closed_at - ticket.opened_at).days, 0)
     took = "the same day" if days == 0 else f"after {days} day{'s' if days != 1 else ''}"
     who = "I" if voice == Voice.owner else "we"
     return Hook(HookKind.resolved_issue,
@@ -340,7 +339,10 @@ def _seasonal(pack: EvidencePack, voice: Voice) -> Hook | None:
     sentence, sources = _season_sentence(pack, voice)
     if not sentence:
         return None
-    month = MONTHS[_season(pack)[0] - 1]
+    season = _season(pack)
+    if season is None:
+        return None
+    month = MONTHS[season[0] - 1]
     return Hook(HookKind.seasonal, sentence=sentence, follow_on="", topic=f"your {month} order", sources=sources)
 
 
@@ -398,7 +400,8 @@ def pick_offer(pack: EvidencePack, assessment: Assessment) -> OfferFact | None:
     promos = [o for o in pack.offers if o.promotional and _valid(o, pack)]
     stem = pack.account.segment.casefold()[:5]
     fitting = [o for o in promos if stem and stem in f"{o.name} {o.description}".casefold()]
-    return (fitting or promos or [None])[0]
+    chosen = fitting or promos
+    return chosen[0] if chosen else None
 
 
 def service_offer(pack: EvidencePack) -> OfferFact | None:

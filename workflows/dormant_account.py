@@ -167,6 +167,7 @@ class DormantAccountWorkflow:
         elif isinstance(command, PrepareDraft):
             self._publish(stage_only=True)
             await self._commit_point()
+            assert self._pack is not None and self._state.review.assessment is not None, "drafting follows evidence"
             result = await io.prepare_draft(self._input, self._pack, self._state.review.assessment, command)
             self._feed(DraftReady(at=workflow.now(), draft=result.draft, brief=result.brief,
                                   usage={"prompt_tokens": result.prompt_tokens,
@@ -195,9 +196,10 @@ class DormantAccountWorkflow:
         return None
 
     def _take_records(self) -> list[Record]:
-        batch = []
-        while self._commands and isinstance(self._commands[0], Record):
-            batch.append(self._commands.popleft())
+        batch: list[Record] = []
+        while self._commands and isinstance(record := self._commands[0], Record):
+            self._commands.popleft()
+            batch.append(record)
         return batch
 
     async def _record(self, records: list[Record]) -> None:

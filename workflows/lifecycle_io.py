@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -169,7 +169,7 @@ class Publisher:
         if values == self._last or (stage_only and self._last and values[0] == self._last[0]):
             return
         self._last = values
-        pairs = [ACCOUNT_ID.value_set(account_id), STAGE.value_set(values[0])]
+        pairs: list[SearchAttributeUpdate[Any]] = [ACCOUNT_ID.value_set(account_id), STAGE.value_set(values[0])]
         if values[1]:
             pairs.append(ACCOUNT_OWNER.value_set(values[1]))
         if values[2]:

@@ -121,13 +121,13 @@ async def submit_decision(pool, temporal, caller: Principal, account_id: str, bo
         cause = err.cause
         kind = cause.type if isinstance(cause, ApplicationError) else None
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        if kind not in STATUS_FOR:  # the v1 workflow: a ValueError whose message starts with the kind
+        if kind is None or kind not in STATUS_FOR:  # the v1 workflow: a ValueError whose message starts with the kind
             prefix, _, rest = message.partition(": ")
             kind, message = (prefix, rest) if prefix in STATUS_FOR else (RefusalKind.conflict.value, message)
         if kind == RefusalKind.forbidden:  # the owner changed under us: answer exactly like an unknown account
-            raise HTTPException(STATUS_FOR[kind], not_found(account_id)) from None
+            raise HTTPException(STATUS_FOR[RefusalKind(kind)], not_found(account_id)) from None
         current = await _current_stage(handle, stage)
-        return DecisionAnswer(STATUS_FOR[kind], f"{kind}: {message}", current)
+        return DecisionAnswer(STATUS_FOR[RefusalKind(kind)], f"{kind}: {message}", current)
     except RPCError as err:
         if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise

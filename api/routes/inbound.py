@@ -82,8 +82,8 @@ def postmark_to_raw(data: Any) -> bytes:
             message[name] = value
         except (ValueError, TypeError):  # a header with a line break: dropped, the rest is kept
             continue
-    text = data.get("TextBody") if isinstance(data.get("TextBody"), str) else ""
-    html = data.get("HtmlBody") if isinstance(data.get("HtmlBody"), str) else ""
+    text = data["TextBody"] if isinstance(data.get("TextBody"), str) else ""
+    html = data["HtmlBody"] if isinstance(data.get("HtmlBody"), str) else ""
     try:
         if text or not html:
             message.set_content(text.replace("\x00", ""))

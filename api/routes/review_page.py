@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path as FsPath
 from urllib.parse import quote
@@ -262,7 +263,7 @@ def _flags(state: ReviewState | None, evidence: EvidencePack | None) -> list[dic
     """Everything that should stop or slow the owner, red (stop) before amber (take care)."""
     flags: list[dict] = []
 
-    def add(level: str, title: str, text: str, sources: list[str] = ()) -> None:
+    def add(level: str, title: str, text: str, sources: Sequence[str] = ()) -> None:
         flags.append({"level": level, "title": title, "text": text, "sources": list(sources)})
 
     if state and state.notice:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
+from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
@@ -52,7 +53,7 @@ async def _resolve(conn: asyncpg.Connection, token: str, secret: str) -> tuple[s
     return found.account_id, found.address if found.address is not None else row["contact_email"]
 
 
-_HTML_OK = {200: {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}
+_HTML_OK: dict[int | str, dict[str, Any]] = {200: {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}
 
 
 @router.get("/{token}", responses=_HTML_OK)  # errors stay JSON, as ERRORS documents them
