@@ -1,6 +1,6 @@
 # One image for every app process of docker-compose.yml: the worker (default command), the API and
 # one-shot CLI jobs (migrations, `dormant import`, `dormant scan`, `dormant owners add`). Configuration
-# comes only from the environment (reactivation/settings.py), so the same image runs everywhere.
+# comes only from the environment (config/settings.py), so the same image runs everywhere.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,6 +13,8 @@ WORKDIR /app
 # Only what the distribution needs: never .data/, .env or a local venv.
 COPY pyproject.toml README.md worker.py ./
 COPY reactivation/ reactivation/
+COPY config/ config/
+COPY client/ client/
 COPY workflows/ workflows/
 COPY activities/ activities/
 COPY api/ api/

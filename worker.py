@@ -26,11 +26,11 @@ from activities.ledger import LedgerActivities
 from activities.notify import NotifyActivities
 from activities.scan import ScanActivities
 from activities.send_time import plan_send_time
+from client.connect import connect_temporal
+from config.settings import Settings, load_settings
 from db.pool import create_pool
 from reactivation.decision_proof import keys_from
-from reactivation.settings import Settings, load_settings
 from workflows import decision_keys
-from workflows.client import connect_temporal
 from workflows.dormancy_scan import DormancyScanWorkflow
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.legacy.dormant_account_v1 import DormantAccountWorkflowV1

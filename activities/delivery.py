@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.sms_sender import send_sms
 from activities.smtp_sender import send_email
+from config.settings import Settings
 from db.ledger import record_step
 from db.outbox import claim_message, message_status, set_status, store_message
 from db.send_guard_queries import guard_facts, lock_account
@@ -34,7 +35,6 @@ from reactivation.plain_text import header_unsafe
 from reactivation.policy import assess
 from reactivation.send_guard import send_fingerprint, send_guard
 from reactivation.send_window import next_send_time, parse_window, zone
-from reactivation.settings import Settings
 from reactivation.unsubscribe import make_token
 from reactivation.vocabulary import DeliveryStatus, GuardStop
 

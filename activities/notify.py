@@ -16,6 +16,7 @@ import httpx
 from temporalio import activity
 
 from activities.smtp_sender import send_email
+from config.settings import Settings
 from db import notifications as outbox
 from reactivation import notifications as compose
 from reactivation.delivery_models import (
@@ -26,7 +27,6 @@ from reactivation.delivery_models import (
     message_id_for,
 )
 from reactivation.notifications import NotificationStatus, NotifyCounts
-from reactivation.settings import Settings
 from reactivation.vocabulary import LedgerKind, NotificationKind
 
 BATCH = 100  # rows claimed per dispatch; the rest wait for the next minute
@@ -148,23 +148,3 @@ class NotifyActivities:
     async def _mark(self, key: str, status: NotificationStatus, error: str | None = None) -> None:
         async with self.pool.acquire() as conn:
             await outbox.mark(conn, key, status, error)
-
-
-async def notify_reply(conn: asyncpg.Connection, settings: Settings, account_id: str, episode: str,
-                       owner_email: str | None, from_address: str, subject: str, new_text: str, *,
-                       inbound_message_id: str) -> bool:
-    """Enqueue "the customer answered" for the owner (the admins when the account has none); True if new.
-
-    Called by the inbound-mail endpoint. The key holds the inbound message id, so each reply notifies once
-    however often the endpoint is retried. The next dispatch (every minute) sends it: the endpoint stays
-    fast and never talks to SMTP or Slack itself.
-    """
-    recipients = [owner_email] if owner_email else await outbox.admin_emails(conn)
-    name = await outbox.account_name(conn, account_id)
-    new = False
-    for recipient in recipients:
-        n = compose.reply(account_id=account_id, episode=episode, inbound_message_id=inbound_message_id,
-                          recipient=recipient, account_name=name, from_address=from_address, subject=subject,
-                          new_text=new_text, public_url=settings.public_url)
-        new = await outbox.enqueue(conn, n) or new
-    return new

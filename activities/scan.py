@@ -18,11 +18,11 @@ import asyncpg
 from temporalio import activity
 from temporalio.client import Client
 
+from client.starter import start_reactivation
+from config.settings import Settings, policy_from
 from db.reentry_queries import reentry_facts
 from db.scan_queries import dormant_page
 from reactivation.scan_models import ScanCursor, ScanPageRequest, ScanPageResult
-from reactivation.settings import Settings, policy_from
-from workflows.starter import start_reactivation
 
 START_CONCURRENCY = 20
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import httpx
 
+from config.settings import Settings
 from reactivation.delivery_models import AddressRefused, OutgoingMessage
-from reactivation.settings import Settings
 
 
 class SmsUnavailable(Exception):

@@ -14,9 +14,9 @@ from email.policy import SMTP as SMTP_POLICY
 
 import aiosmtplib
 
+from config.settings import Settings
 from reactivation.delivery_models import AddressRefused, DeliveryOutcomeUnknown, InvalidMessage, OutgoingMessage
 from reactivation.plain_text import body_unsafe, header_unsafe
-from reactivation.settings import Settings
 
 
 def to_email(message: OutgoingMessage) -> EmailMessage:

@@ -23,10 +23,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 from temporalio.client import Client
 
+from config.settings import Settings
 from db.owners import Principal, principal_for_token
 from reactivation.decision_proof import keys_from
 from reactivation.plain_text import header_unsafe
-from reactivation.settings import Settings
 
 REPLAY_WINDOW_S = 300
 CRM_PRINCIPAL = Principal(email="crm-webhook", is_admin=True)

@@ -21,6 +21,7 @@ import asyncpg
 from temporalio.client import Client
 
 from api.crm_signal import signal_event
+from config.settings import Settings
 from db.crm_events import record_event
 from db.inbound import (
     Episode,
@@ -32,6 +33,7 @@ from db.inbound import (
     soft_bounces,
     store_inbound,
 )
+from db.notifications import notify_reply
 from db.suppression import suppress_address
 from reactivation.inbound_mail import (
     ParsedInbound,
@@ -43,7 +45,6 @@ from reactivation.inbound_mail import (
 )
 from reactivation.models import CrmEvent
 from reactivation.plain_text import one_line
-from reactivation.settings import Settings
 from reactivation.vocabulary import CrmEventType, InboundClass
 
 log = logging.getLogger(__name__)
@@ -148,12 +149,8 @@ async def _tell_owner(pool: asyncpg.Pool, settings: Settings, account_id: str, e
     """The owner hears of a reply at once (the notification outbox sends it); a failure here is logged,
     never lost silently and never undoes the reply itself."""
     try:
-        from activities.notify import notify_reply
-    except ImportError:  # notifications not installed in this build
-        return
-    try:
         async with pool.acquire() as conn:
-            await notify_reply(conn, settings, account_id=account_id, episode=episode.episode,
+            await notify_reply(conn, settings.public_url, account_id=account_id, episode=episode.episode,
                                owner_email=episode.owner_email, from_address=parsed.from_address or "",
                                subject=parsed.subject, new_text=parsed.new_text, inbound_message_id=str(inbound_id))
     except Exception:

@@ -25,7 +25,7 @@ from api.routes import (
     unsubscribe,
 )
 from api.routes.inbound import INBOUND_MAX_BYTES
-from reactivation.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 
 MAX_BODY_BYTES = 1_000_000
 TOO_LARGE = f"request body is larger than {MAX_BODY_BYTES} bytes ({INBOUND_MAX_BYTES} for /v1/inbound/)"
@@ -93,8 +93,8 @@ class BodyLimit:
 def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from client.connect import connect_temporal
         from db.pool import create_pool
-        from workflows.client import connect_temporal
 
         active = settings or load_settings()
         if not active.database_url:

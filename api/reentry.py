@@ -11,9 +11,9 @@ from typing import Any
 
 import asyncpg
 
+from config.settings import Settings, policy_from
 from db.reentry_queries import reentry_facts_for
 from reactivation.reentry import Skip
-from reactivation.settings import Settings, policy_from
 
 
 async def reentry_verdict(conn: asyncpg.Connection, account_id: str, settings: Settings) -> tuple[bool, Skip | None]:

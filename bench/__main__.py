@@ -97,7 +97,7 @@ async def run(args: argparse.Namespace, stack: BenchStack, result: dict) -> None
     from db.migrate import migrate_dsn
     from db.pool import create_pool
     from dormant.stack import wait_for_temporal
-    from workflows.client import connect_temporal
+    from client.connect import connect_temporal
 
     await migrate_dsn(stack.database_url)
     await wait_for_temporal(stack.temporal_address)

@@ -18,9 +18,9 @@ import asyncpg
 from temporalio.client import Client
 
 from bench.stack import START_CONCURRENCY, Progress, bounded
-from reactivation.settings import Settings
+from config.settings import Settings
 from tests.crm_fixtures import ACCOUNT_DEFAULTS
-from workflows.starter import start_reactivation
+from client.starter import start_reactivation
 
 OWNERS = 50
 

@@ -285,7 +285,7 @@ async def evaluate_llm(cases: list[Case]) -> DrafterReport | None:
 
     from activities.drafting import DraftingActivities
     from reactivation.activity_models import DraftRequest
-    from reactivation.settings import load_settings
+    from config.settings import load_settings
 
     settings = load_settings()
     activities = DraftingActivities(settings)

@@ -27,7 +27,7 @@ from bench.crm import (
 )
 from bench.stack import APPROVE_CONCURRENCY, Progress, bounded, percentile
 from reactivation.models import Decision
-from reactivation.settings import Settings
+from config.settings import Settings
 from tests.lifecycle_helpers import running_worker
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for

@@ -26,7 +26,7 @@ from bench.crm import (
     wait_for_stage,
 )
 from dormant.processes import spawn, stop, tail
-from reactivation.settings import Settings
+from config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

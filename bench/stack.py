@@ -23,7 +23,7 @@ from pathlib import Path
 from dormant.embedded_pg import EmbeddedPostgres
 from dormant.processes import free_port
 from dormant.temporal_dev import TemporalDevServer
-from reactivation.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 
 # The product's own bound for concurrent starts (activities/scan.py: the SQLite dev server times out with
 # about 1,000 starts in flight), and a bounded approval concurrency as an owner-facing API would see.

@@ -20,6 +20,7 @@ from reactivation.notifications import (
     WaitingAccount,
     notification_key,
 )
+from reactivation.notifications import reply as compose_reply
 from reactivation.vocabulary import LedgerKind, NotificationKind, Stage
 
 
@@ -151,3 +152,23 @@ async def digest_due(conn: asyncpg.Connection, day: date) -> list[tuple[str, int
     for r in rows:
         top[r["owner"]].append(WaitingAccount(**{k: r[k] for k in WaitingAccount.model_fields}))
     return [(owner, due[owner], top[owner]) for owner in sorted(due)]
+
+
+async def notify_reply(conn: asyncpg.Connection, public_url: str, account_id: str, episode: str,
+                       owner_email: str | None, from_address: str, subject: str, new_text: str, *,
+                       inbound_message_id: str) -> bool:
+    """Enqueue "the customer answered" for the owner (the admins when the account has none); True if new.
+
+    Called by the inbound-mail endpoint. The key holds the inbound message id, so each reply notifies once
+    however often the endpoint is retried. The next dispatch (every minute) sends it: the endpoint stays
+    fast and never talks to SMTP or Slack itself.
+    """
+    recipients = [owner_email] if owner_email else await admin_emails(conn)
+    name = await account_name(conn, account_id)
+    new = False
+    for recipient in recipients:
+        n = compose_reply(account_id=account_id, episode=episode, inbound_message_id=inbound_message_id,
+                          recipient=recipient, account_name=name, from_address=from_address, subject=subject,
+                          new_text=new_text, public_url=public_url)
+        new = await enqueue(conn, n) or new
+    return new

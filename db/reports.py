@@ -2,8 +2,8 @@
 
 Every query starts from the same `scoped` CTE (events in [since, until) and, for an owner, only events
 recorded under their email), so the API, the review page and `dormant report` can never disagree about
-which events a number covers. The quality measures live in db/report_measures.py, the CSV export in
-db/report_export.py.
+which events a number covers. The quality measures live in db/report_measures.py; rendering (text, SVG, CSV) is the API's
+(api/report_render.py, api/report_csv.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import asyncpg
 
 from db.report_measures import holdout_lift, path_coverage, pilot_threshold, time_to_decision, unresolved_issues
 from db.report_scope import SCOPED, Scope, as_scope
-from reactivation.charts import funnel_svg, lift_summary, lift_svg
-from reactivation.lift import LiftResult
+from reactivation.lift import lift_summary
 
 FUNNEL_STEPS = ("reviewed", "approved", "sent", "follow_up_sent", "responded", "reactivated")
 OTHER_EVENTS = ("suppressed", "not_ready", "held", "opted_out", "closed", "unresolved_issue_flagged",
@@ -131,10 +130,3 @@ async def full_report(conn: asyncpg.Connection, scope: Scope, by: Dimension | No
         "pilot_threshold": await pilot_threshold(conn, scope),
         "holdout": {**lift.model_dump(), "summary": lift_summary(lift)},
     }
-
-
-def report_charts(report: dict) -> tuple[str, str]:
-    """(funnel SVG, lift SVG) drawn from a full report, so a page or file shows exactly its numbers."""
-    steps = [(s["step"], s["accounts"]) for s in report["funnel"]["steps"]]
-    lift = LiftResult.model_validate({k: v for k, v in report["holdout"].items() if k != "summary"})
-    return funnel_svg(steps, title="Reactivation funnel"), lift_svg(lift)

@@ -8,7 +8,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from reactivation.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 
 
 def _require_db(settings: Settings) -> str:
@@ -104,8 +104,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_scan(args: argparse.Namespace, settings: Settings) -> int:
+    from client.connect import connect_temporal
     from dormant.scan import ensure_scan_schedule, run_scan
-    from workflows.client import connect_temporal
 
     if args.schedule:
         created = asyncio.run(_schedule(settings, ensure_scan_schedule, connect_temporal))
@@ -132,10 +132,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     import asyncpg
 
-    from db.report_export import event_csv_lines
+    from api.report_csv import event_csv_lines
+    from api.report_render import render_text, report_charts
     from db.report_scope import Scope, day_start
-    from db.report_text import render_text
-    from db.reports import full_report, report_charts
+    from db.reports import full_report
 
     dsn = _require_db(settings)
     try:
@@ -218,7 +218,7 @@ def cmd_owners_notify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_new_key(args: argparse.Namespace, settings: Settings) -> int:
-    from workflows.codec import generate_key_spec
+    from client.codec import generate_key_spec
 
     print(generate_key_spec())
     return 0
@@ -276,10 +276,10 @@ async def _read_mailbox(settings: Settings, dsn: str) -> None:
 
     from activities.imap_reader import parse_imap_url, run_mailbox
     from api.inbound_service import receive_raw_email
+    from client.connect import connect_temporal
     from db.mailbox_cursor import PgCursorStore
     from db.migrate import migrate_dsn
     from db.pool import create_pool
-    from workflows.client import connect_temporal
 
     url = settings.imap_url.get_secret_value() if settings.imap_url else ""
     await migrate_dsn(dsn)

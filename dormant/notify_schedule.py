@@ -22,8 +22,8 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
-from reactivation.settings import Settings, load_settings
-from workflows.client import connect_temporal
+from client.connect import connect_temporal
+from config.settings import Settings, load_settings
 from workflows.notify import OwnerNotificationsWorkflow
 
 SCHEDULE_ID = "dormant-notify"

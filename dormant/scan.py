@@ -22,9 +22,9 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
+from client.connect import connect_temporal
+from config.settings import Settings
 from reactivation.scan_models import ScanInput, ScanResult
-from reactivation.settings import Settings
-from workflows.client import connect_temporal
 from workflows.dormancy_scan import DormancyScanWorkflow
 
 SCHEDULE_ID = "dormant-scan"

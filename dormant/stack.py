@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from config.settings import Settings
 from dormant.processes import stop, wait_for_port
 from dormant.supervisor import Restartable, supervise_step
-from reactivation.settings import Settings
 
 STACK_FILE = "stack.json"
 
@@ -167,8 +167,8 @@ class DevStack:
         marker = self.data_dir / "demo-triggered"
         if marker.exists():
             return 0
+        from client.connect import connect_temporal
         from dormant.scan import ensure_scan_schedule, run_scan
-        from workflows.client import connect_temporal
 
         settings = self.settings.model_copy(update={"temporal_address": temporal_address, "database_url": dsn})
         client = await connect_temporal(settings)

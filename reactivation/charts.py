@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from reactivation.lift import LiftResult
+from reactivation.lift import LiftResult, lift_summary
 
 WIDTH = 640
 _MARGIN = 16
@@ -64,19 +64,6 @@ def funnel_svg(steps: list[tuple[str, int]], title: str = "Funnel") -> str:
 
 def _pct(rate: float) -> str:
     return f"{100 * rate:.1f}%"
-
-
-def _pts(value: float) -> str:
-    return f"{100 * value:+.1f} pts"
-
-
-def lift_summary(lift: LiftResult) -> str:
-    """The one-line reading of a lift, e.g. "Difference +20.0 pts (95% CI +5.2 pts to +33.4 pts)"."""
-    if lift.difference is None or lift.ci_low is None or lift.ci_high is None:
-        return lift.note or "The difference cannot be computed yet."
-    verdict = "significant" if lift.significant else "not significant"
-    return (f"Difference {_pts(lift.difference)} ({lift.confidence:.0%} CI {_pts(lift.ci_low)} "
-            f"to {_pts(lift.ci_high)}), {verdict}")
 
 
 def lift_svg(lift: LiftResult, title: str = "Reactivation: treatment vs control") -> str:

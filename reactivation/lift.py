@@ -93,3 +93,16 @@ def compute_lift(treatment_reactivated: int, treatment_n: int, control_reactivat
     result.ci_high = d + sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     result.significant = result.ci_low > 0 or result.ci_high < 0
     return result
+
+
+def _pts(value: float) -> str:
+    return f"{100 * value:+.1f} pts"
+
+
+def lift_summary(lift: LiftResult) -> str:
+    """The one-line reading of a lift, e.g. "Difference +20.0 pts (95% CI +5.2 pts to +33.4 pts)"."""
+    if lift.difference is None or lift.ci_low is None or lift.ci_high is None:
+        return lift.note or "The difference cannot be computed yet."
+    verdict = "significant" if lift.significant else "not significant"
+    return (f"Difference {_pts(lift.difference)} ({lift.confidence:.0%} CI {_pts(lift.ci_low)} "
+            f"to {_pts(lift.ci_high)}), {verdict}")

@@ -15,13 +15,13 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from client.connect import connect_temporal
+from config.settings import load_settings
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from dormant.embedded_pg import EmbeddedPostgres
 from dormant.processes import free_port
 from dormant.temporal_dev import TemporalDevServer
-from reactivation.settings import load_settings
-from workflows.client import connect_temporal
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ OWNER = "owner@test.dormant"
 
 async def start_account(client: Client, settings, account_id: str) -> WorkflowHandle:
     """Start the account's reactivation on the test's own task queue; return a typed handle."""
-    from workflows.starter import start_reactivation
+    from client.starter import start_reactivation
 
     started = await start_reactivation(client, settings, account_id, task_queue=settings.task_queue)
     return client.get_workflow_handle_for(DormantAccountWorkflow.run, started.workflow_id)

@@ -10,10 +10,10 @@ import time
 
 from pydantic import SecretStr
 
+from client.codec import generate_key_spec
 from db.owners import add_owner
 from tests.crm_fixtures import add_account
 from tests.test_api import api_client
-from workflows.codec import generate_key_spec
 
 SECRET = "whsec-matrix"
 CALLERS = ["none", "bad", "other", "owner", "admin"]

@@ -20,9 +20,9 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.main import create_app
+from config.settings import load_settings
 from db.owners import add_owner
 from dormant.processes import free_port
-from reactivation.settings import load_settings
 
 
 @pytest.fixture(scope="module")

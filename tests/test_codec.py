@@ -14,9 +14,9 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.routes.review_page import TOKEN_COOKIE
+from client.codec import EncryptionCodec, data_converter_for, generate_key_spec, parse_keys
 from db.owners import add_owner
 from tests.test_api import api_client, bearer
-from workflows.codec import EncryptionCodec, data_converter_for, generate_key_spec, parse_keys
 
 K1 = base64.b64encode(bytes(range(32))).decode()
 K2 = base64.b64encode(bytes(range(32, 64))).decode()

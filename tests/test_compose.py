@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from config.settings import Settings
 from dormant.temporal_dev import SEARCH_ATTRIBUTES
-from reactivation.settings import Settings
 
 yaml = pytest.importorskip("yaml")
 

@@ -330,8 +330,8 @@ async def test_a_long_text_does_not_let_a_structural_error_through(pool, prefix,
 async def test_cli_import_prints_the_warnings_and_exits_0(pool, migrated_db, prefix, tmp_path, capsys):
     import asyncio
 
+    from config.settings import load_settings
     from dormant.cli import build_parser
-    from reactivation.settings import load_settings
 
     good_set(tmp_path, prefix)
     long_note(tmp_path, prefix)

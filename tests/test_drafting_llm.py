@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.drafting import DraftingActivities
+from config.settings import load_settings
 from dormant.processes import free_port
 from reactivation.activity_models import DraftRequest
 from reactivation.citations import check_claims
@@ -29,7 +30,6 @@ from reactivation.models import (
 )
 from reactivation.policy import assess
 from reactivation.prompts import END_FENCE, FENCE, build_messages
-from reactivation.settings import load_settings
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
 from tests.fake_openai import FakeOpenAI, completion, draft_json, specific_json

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from client.codec import generate_key_spec
+from client.connect import connect_temporal
 from db.owners import add_owner
 from tests.crm_fixtures import add_account
 from tests.lifecycle_helpers import running_worker, start_account, wait_for_stage
 from tests.test_api import api_client, bearer
 from tests.test_no_secrets_in_history import readable
-from workflows.client import connect_temporal
-from workflows.codec import generate_key_spec
 
 
 async def test_customer_data_in_the_history_is_ciphertext(client, pool, settings, prefix):

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from client.starter import start_reactivation
 from reactivation.models import Decision, Outcome
 from tests.conftest import fetch_events
 from tests.crm_fixtures import add_account
 from tests.lifecycle_helpers import keep_history, running_worker, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
-from workflows.starter import start_reactivation
 
 
 async def test_one_account_end_to_end(client, pool, settings, prefix):

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from temporalio.testing import ActivityEnvironment
 
 from activities.drafting import DraftingActivities
+from config.settings import load_settings
 from reactivation.activity_models import DraftRequest
 from reactivation.guardrails import check_draft
 from reactivation.models import (
@@ -26,7 +27,6 @@ from reactivation.models import (
     TicketFact,
 )
 from reactivation.policy import assess
-from reactivation.settings import load_settings
 from reactivation.templates import draft_outreach
 from tests.fake_openai import FakeOpenAI, completion, draft_json
 

@@ -24,8 +24,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.main import MAX_BODY_BYTES, TOO_LARGE, create_app
+from api.report_csv import csv_line
 from db.owners import add_owner
-from db.report_export import csv_line
 from tests.crm_fixtures import add_account
 from tests.test_api import bearer
 from tests.test_review_page import csrf_of, live_server, sign_in

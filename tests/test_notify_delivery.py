@@ -14,7 +14,8 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request
 from pydantic import SecretStr
 
-from activities.notify import NotifyActivities, notify_reply
+from activities.notify import NotifyActivities
+from db.notifications import notify_reply
 from db.owners import add_owner
 from dormant.notify_schedule import SCHEDULE_ID, ensure_notification_schedule
 from dormant.processes import free_port
@@ -168,7 +169,7 @@ async def test_quiet_owners_hear_only_what_they_chose(pool, settings, prefix):
         await waiting_account(pool, account, who)
         await ledger(pool, account, "reminder_sent", AT - timedelta(hours=1))
         async with pool.acquire() as conn:
-            assert await notify_reply(conn, settings, account, "ep1", who, "jo@customer.example", "Re: hi", "Yes",
+            assert await notify_reply(conn, settings.public_url, account, "ep1", who, "jo@customer.example", "Re: hi", "Yes",
                                       inbound_message_id=f"<{account}@customer>")
     sink = await notify_everything(pool, settings)
     assert sink.to(none) == []
@@ -188,7 +189,7 @@ async def test_slack_webhook_gets_the_links_and_a_reply_notifies_once(pool, sett
         hooked = active(settings, slack_webhook_url=SecretStr(f"http://127.0.0.1:{hook.port}/hook"))
         async with pool.acquire() as conn:
             for _ in range(2):  # the inbound endpoint retried: one notification
-                await notify_reply(conn, hooked, account, "ep1", own, "jo@customer.example", "Re: hi",
+                await notify_reply(conn, hooked.public_url, account, "ep1", own, "jo@customer.example", "Re: hi",
                                    "secret customer words", inbound_message_id="<m1@customer>")
         counts = await NotifyActivities(pool, hooked).dispatch_notifications()
     mine = [p for p in hook.posts if own in p["text"]]
@@ -209,7 +210,7 @@ async def test_hostile_names_and_replies_do_not_break_the_email(pool, settings, 
     await waiting_account(pool, account, own, name=HOSTILE.replace("\x00", "\x07\x1b"))  # PostgreSQL has no NUL
     await ledger(pool, account, "reminder_sent", AT - timedelta(hours=1))
     async with pool.acquire() as conn:  # the reply keeps its NUL: the composer drops it before storing
-        await notify_reply(conn, settings, account, "ep1", own, "Eve <eve@x>\r\nBcc: y@evil.example", HOSTILE,
+        await notify_reply(conn, settings.public_url, account, "ep1", own, "Eve <eve@x>\r\nBcc: y@evil.example", HOSTILE,
                            HOSTILE, inbound_message_id="<h\r\n1@x>")
     sink = await notify_everything(pool, settings)
     mails = sink.to(own)
@@ -227,7 +228,7 @@ async def test_the_workflow_runs_both_activities_on_the_worker(client, pool, set
     account = f"{prefix}-wf"
     await waiting_account(pool, account, own)
     async with pool.acquire() as conn:
-        await notify_reply(conn, settings, account, "ep1", own, "jo@customer.example", "Re: hi", "Yes",
+        await notify_reply(conn, settings.public_url, account, "ep1", own, "jo@customer.example", "Re: hi", "Yes",
                            inbound_message_id="<w1@customer>")
     async with running_worker(client, pool, settings):
         counts = await client.execute_workflow(OwnerNotificationsWorkflow.run, id=f"{prefix}-notify",
@@ -253,7 +254,7 @@ async def test_smtp_down_then_up_sends_once(pool, settings, prefix):
     account = f"{prefix}-down"
     await waiting_account(pool, account, own)
     async with pool.acquire() as conn:
-        await notify_reply(conn, settings, account, "ep1", own, "jo@customer.example", "Re: hi", "Yes",
+        await notify_reply(conn, settings.public_url, account, "ep1", own, "jo@customer.example", "Re: hi", "Yes",
                            inbound_message_id="<d1@customer>")
     port = free_port()
     acts = NotifyActivities(pool, active(settings, port))

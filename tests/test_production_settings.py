@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from reactivation.settings import DEV_UNSUBSCRIBE_SECRET, Settings
+from config.settings import DEV_UNSUBSCRIBE_SECRET, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = {

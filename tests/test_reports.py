@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from api.report_render import render_text
 from db.owners import add_owner
 from db.report_measures import holdout_lift, path_coverage, pilot_threshold, time_to_decision, unresolved_issues
 from db.report_scope import Scope
-from db.report_text import render_text
 from db.reports import closed_reasons, full_report, funnel, funnel_groups
 from reactivation.lift import compute_lift
 from tests.crm_fixtures import add_account

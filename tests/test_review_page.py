@@ -16,13 +16,13 @@ import pytest
 import uvicorn
 
 from api.main import create_app
+from client.starter import start_reactivation
 from db.owners import add_owner
 from dormant.processes import free_port
 from tests.crm_fixtures import add_account, add_ticket
 from tests.lifecycle_helpers import running_worker, wait_for_stage
 from tests.test_api import api_client
 from workflows.dormant_account import DormantAccountWorkflow
-from workflows.starter import start_reactivation
 
 try:
     from playwright.async_api import async_playwright

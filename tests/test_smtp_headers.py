@@ -13,9 +13,9 @@ from email import policy
 import pytest
 
 from activities.smtp_sender import send_email, to_bytes, to_email
+from config.settings import load_settings
 from dormant.processes import free_port
 from reactivation.delivery_models import InvalidMessage, OutgoingMessage
-from reactivation.settings import load_settings
 
 
 def message(**overrides) -> OutgoingMessage:

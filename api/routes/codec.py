@@ -1,6 +1,6 @@
 """POST /codec/decode and /codec/encode: the Temporal codec server protocol, so the Temporal UI (codec
 endpoint setting, `--ui-codec-endpoint`) and `temporal ... --codec-endpoint` show plaintext to authorised ops
-while Temporal itself stores only ciphertext (workflows/codec.py).
+while Temporal itself stores only ciphertext (client/codec.py).
 
 - Admin only: decoded payloads are customer data. An admin bearer token, or an admin's review page session
   cookie (what a browser running the Temporal UI can carry, with "include credentials" on). No side effects,
@@ -24,8 +24,8 @@ from temporalio.api.common.v1 import Payload
 
 from api.deps import ERRORS, AppSettings, Pool, _bearer_principal
 from api.routes.review_page import TOKEN_COOKIE, _principal
+from client.codec import ENV, EncryptionCodec
 from db.owners import Principal
-from workflows.codec import ENV, EncryptionCodec
 
 ENCRYPTION_OFF = f"payload encryption is off ({ENV} is not set)"
 ALLOW_METHODS = "POST, OPTIONS"

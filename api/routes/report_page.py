@@ -16,10 +16,11 @@ from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup
 
 from api.deps import AppSettings, Pool
+from api.report_csv import event_csv_chunks
+from api.report_render import report_charts
 from api.routes.reports import scope_for
 from api.routes.review_page import HEADERS, _error, _page, _redirect, _session
-from db.report_export import event_csv_chunks
-from db.reports import DIMENSIONS, PERIODS, full_report, report_charts
+from db.reports import DIMENSIONS, PERIODS, full_report
 
 router = APIRouter(prefix="/review", tags=["review page"], include_in_schema=False)
 

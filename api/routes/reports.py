@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
 from api.deps import ERRORS, Caller, Pool
+from api.report_csv import event_csv_chunks
 from db.owners import Principal
-from db.report_export import event_csv_chunks
 from db.report_measures import holdout_lift
 from db.report_scope import Scope, day_start
 from db.reports import Dimension, Period, full_report, funnel

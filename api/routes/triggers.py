@@ -15,9 +15,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ERRORS, AccountIdField, AppSettings, CrmCaller, ErrorBody, Pool, Temporal, Text
 from api.reentry import reentry_verdict
+from client.starter import ALREADY_OPEN, start_reactivation
 from reactivation.reentry import SkipReason
 from workflows.dormant_account_models import workflow_id_for
-from workflows.starter import ALREADY_OPEN, start_reactivation
 
 router = APIRouter(prefix="/v1/triggers", tags=["crm"], responses=ERRORS)
 

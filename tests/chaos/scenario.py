@@ -21,20 +21,20 @@ from pathlib import Path
 import asyncpg
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from client.connect import connect_temporal
+from client.starter import start_reactivation
+from config.settings import Settings, load_settings
 from db.migrate import migrate_dsn
 from db.pool import create_pool
 from dormant.embedded_pg import EmbeddedPostgres
 from dormant.processes import free_port, spawn
 from dormant.temporal_dev import TemporalDevServer
 from reactivation.models import CrmEvent, Decision
-from reactivation.settings import Settings, load_settings
 from tests.chaos.servers import FlakyLlm, RestartableSmtp
 from tests.crm_fixtures import add_account
 from tests.worker_process import worker_env
-from workflows.client import connect_temporal
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
-from workflows.starter import start_reactivation
 
 OWNER = "owner@chaos.dormant"
 TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, RuntimeError)

@@ -6,6 +6,9 @@ can be tested without a terminal; it is pure formatting, no I/O.
 
 from __future__ import annotations
 
+from reactivation.charts import funnel_svg, lift_svg
+from reactivation.lift import LiftResult
+
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
@@ -74,3 +77,10 @@ def render_text(report: dict) -> str:
              f"replies: {answered['accounts_replied']} of {answered['accounts_sent']} accounts sent to ({rate}); "
              f"inbound by class: {by_class}"]
     return "\n".join(lines)
+
+
+def report_charts(report: dict) -> tuple[str, str]:
+    """(funnel SVG, lift SVG) drawn from a full report, so a page or file shows exactly its numbers."""
+    steps = [(s["step"], s["accounts"]) for s in report["funnel"]["steps"]]
+    lift = LiftResult.model_validate({k: v for k, v in report["holdout"].items() if k != "summary"})
+    return funnel_svg(steps, title="Reactivation funnel"), lift_svg(lift)

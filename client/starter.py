@@ -18,8 +18,8 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from config.settings import Settings, policy_from
 from reactivation.send_window import parse_window
-from reactivation.settings import Settings, policy_from
 from workflows.dormant_account import ACCOUNT_ID, STAGE, DormantAccountWorkflow
 from workflows.dormant_account_models import DormantAccountInput, LifecycleTimings, workflow_id_for
 

@@ -1,12 +1,12 @@
 """The one way every process (worker, API, CLI, tests) connects to Temporal: the pydantic data converter,
-encrypting payloads with AES-GCM when DORMANT_PAYLOAD_KEYS is set (see workflows/codec.py)."""
+encrypting payloads with AES-GCM when DORMANT_PAYLOAD_KEYS is set (see client/codec.py)."""
 
 from __future__ import annotations
 
 from temporalio.client import Client
 
-from reactivation.settings import Settings
-from workflows.codec import data_converter_for
+from client.codec import data_converter_for
+from config.settings import Settings
 
 
 async def connect_temporal(settings: Settings, address: str | None = None) -> Client:

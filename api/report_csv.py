@@ -1,4 +1,4 @@
-"""The measurement ledger as CSV, streamed through a server-side cursor.
+"""The measurement ledger as CSV, streamed from db/report_events.py's cursor.
 
 The ledger grows by a dozen rows per account episode, so an export can be millions of rows: rows are
 fetched in batches from a cursor and written one line at a time, and neither the database client nor
@@ -14,11 +14,10 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from db.report_scope import SCOPED, Scope
+from db.report_events import EVENT_COLUMNS, scoped_events
+from db.report_scope import Scope
 
-CSV_COLUMNS = ("event_id", "at", "type", "account_id", "workflow_id", "episode", "stage", "path", "owner_email",
-               "segment", "detail")
-BATCH_ROWS = 1000
+CSV_COLUMNS = EVENT_COLUMNS
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -53,10 +52,8 @@ async def event_csv_lines(conn: asyncpg.Connection, scope: Scope) -> AsyncIterat
     """Yield the header, then one line per event in time order. Opens its own transaction (a cursor
     needs one; inside a caller's transaction this is a savepoint)."""
     yield csv_line(CSV_COLUMNS)
-    query = f"WITH {SCOPED} SELECT {', '.join(CSV_COLUMNS)} FROM scoped ORDER BY at, event_id"
-    async with conn.transaction():
-        async for row in conn.cursor(query, *scope.args(), prefetch=BATCH_ROWS):
-            yield csv_line(_cells(row))
+    async for row in scoped_events(conn, scope):
+        yield csv_line(_cells(row))
 
 
 async def event_csv_chunks(pool: asyncpg.Pool, scope: Scope, rows_per_chunk: int = 500) -> AsyncIterator[str]:

@@ -1,0 +1,1 @@
+"""Deployment configuration: infrastructure and secrets from the environment (kept out of the pure core)."""
