@@ -1,6 +1,6 @@
 """`python -m bench.inbound_accuracy`: how often the inbound classifier is right on the labelled corpus.
 
-Reads tests/inbound_corpus (the .eml files and labels.json) directly, classifies each message with the
+Reads tests/reactivation/inbound_corpus (the .eml files and labels.json) directly, classifies each message with the
 date its label gives as today, and counts it right only when the class, the return date and the owner
 flag all match the label. Prints per-class and overall accuracy and every hard case with PASS/FAIL; the
 target is every hard case right and 95% overall. Writes bench/results/inbound_accuracy.json. Pure: no
@@ -20,7 +20,7 @@ from reactivation.inbound_mail import Verdict, classify, parse_message
 from reactivation.vocabulary import InboundClass
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "inbound_corpus"
+CORPUS = ROOT / "tests" / "reactivation" / "inbound_corpus"
 RESULTS = Path(__file__).resolve().parent / "results" / "inbound_accuracy.json"
 TARGET_OVERALL = 0.95
 

@@ -11,13 +11,13 @@ import os
 import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 
 from client.connect import connect_temporal
 from config.settings import load_settings
 from db.migrate import migrate_dsn
+from db.owners import add_owner
 from db.pool import create_pool
 from dormant.embedded_pg import EmbeddedPostgres
 from dormant.processes import free_port
@@ -90,7 +90,12 @@ def prefix() -> str:
     return f"t{uuid.uuid4().hex[:8]}"
 
 
-async def fetch_events(pool: asyncpg.Pool, account_id: str) -> list[str]:
-    rows = await pool.fetch("SELECT type FROM measurement_events WHERE account_id = $1 ORDER BY at, event_id",
-                            account_id)
-    return [r["type"] for r in rows]
+@pytest_asyncio.fixture
+async def tokens(pool, prefix):
+    """An owner, another owner and an admin, each with a token (the `prefix`'s own)."""
+    async with pool.acquire() as conn:
+        return {
+            "owner": await add_owner(conn, f"{prefix}-owner@test.dormant"),
+            "other": await add_owner(conn, f"{prefix}-other@test.dormant"),
+            "admin": await add_owner(conn, f"{prefix}-admin@test.dormant", admin=True),
+        }

@@ -31,8 +31,8 @@ from dormant.processes import free_port, spawn
 from dormant.temporal_dev import TemporalDevServer
 from reactivation.models import CrmEvent, Decision
 from tests.chaos.servers import FlakyLlm, RestartableSmtp
-from tests.crm_fixtures import add_account
-from tests.worker_process import worker_env
+from tests.support.crm_fixtures import add_account
+from tests.support.worker_process import worker_env
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from dormant.processes import free_port
-from tests.fake_openai import completion, draft_json
-from tests.local_http import LocalHttpServer
+from tests.support.fake_openai import completion, draft_json
+from tests.support.local_http import LocalHttpServer
 
 
 class ThreadCountingSink:

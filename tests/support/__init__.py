@@ -1,0 +1,1 @@
+"""Helpers the tests share: fixtures data, fake servers, worker processes, API clients."""
