@@ -2,7 +2,7 @@
 
 For each phase, a representative state is reached through the machine's own transitions, then every
 kind of input is applied to it and the reaction written down. So the table cannot drift from the code:
-`tests/test_lifecycle_table.py` checks that the README holds exactly this output.
+`tests/reactivation/test_lifecycle_table.py` checks that the README holds exactly this output.
 Run `python -m reactivation.lifecycle_table` to print it.
 """
 

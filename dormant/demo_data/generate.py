@@ -331,7 +331,7 @@ Imported by `dormant dev` (and `dormant import dormant/demo_data`). Generated: e
 never edit the CSVs or this file by hand. Dates are absolute: every account is dormant for
 `DORMANT_DORMANCY_DAYS=90` except the ones marked "not dormant" (active in November 2026), which the
 dormancy scan skips. Contacts use reserved domains (`example.com/.org/.net`) and fictional
-`+1-555-01xx` numbers. `tests/test_demo_data.py` checks that each account reaches its intended path.
+`+1-555-01xx` numbers. `tests/dormant/test_demo_data.py` checks that each account reaches its intended path.
 
 Demo owners: `alex.morgan@demo.dormant` (the demo owner, top of whose queue is ACC-1001),
 `sam.lee@demo.dormant`, `priya.shah@demo.dormant`; three accounts have no owner on purpose.

@@ -1,4 +1,4 @@
-"""The IMAP reader against a real Dovecot (tests/dovecot.py) and the real PostgreSQL cursor store.
+"""The IMAP reader against a real Dovecot (tests/support/dovecot.py) and the real PostgreSQL cursor store.
 
 Each test reads its own folder, whose cursor key is unique, so tests never see each other's mail.
 """

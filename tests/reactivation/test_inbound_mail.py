@@ -1,6 +1,6 @@
 """The inbound classifier on a corpus of real-world-shaped messages, and its parts on their own.
 
-The corpus (tests/inbound_corpus, labelled in labels.json) is what bench/inbound_accuracy.py measures: here
+The corpus (tests/reactivation/inbound_corpus, labelled in labels.json) is what bench/inbound_accuracy.py measures: here
 every hard case must be right and the overall accuracy must hold at 95%. The focused tests pin the return
 date forms, the Message-ID / reply-token extraction, and that hostile bytes never make parse_message raise.
 """

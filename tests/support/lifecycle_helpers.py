@@ -52,7 +52,7 @@ HISTORIES = Path(__file__).parents[1] / "workflows" / "histories"
 
 
 async def keep_history(handle: WorkflowHandle, name: str) -> None:
-    """With DORMANT_RECORD_HISTORIES=1, save this run's history as tests/histories/<name>.json.
+    """With DORMANT_RECORD_HISTORIES=1, save this run's history as tests/workflows/histories/<name>.json.
 
     Saved histories are replayed by test_replay.py on every run, so a workflow change that would break
     running workflows fails CI unless it is versioned with workflow.patched.

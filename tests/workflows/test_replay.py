@@ -1,4 +1,4 @@
-"""Replays every saved history (tests/histories/*.json) against today's workflow code.
+"""Replays every saved history (tests/workflows/histories/*.json) against today's workflow code.
 
 A non-determinism error here means a change would break workflows already running in production: guard
 the change with workflow.patched, keep the old history, and record a new one.
