@@ -25,7 +25,7 @@ from activities.evidence import EvidenceActivities
 from activities.ledger import LedgerActivities
 from activities.notify import NotifyActivities
 from activities.scan import ScanActivities
-from activities.send_time import plan_send_time
+from activities.business_hours import plan_send_time
 from client.connect import connect_temporal
 from config.settings import Settings, load_settings
 from db.pool import create_pool

@@ -11,10 +11,8 @@ report's warnings name it (file, line, column, original length). Then one upsert
 that really changed, so re-importing the same export is a no-op and changed rows are updated
 (accounts.updated_at moves only for those).
 
-Two facts the service learned itself outrank a CRM export, because an export can be older than them:
-an opt-out (the account is opted_out, or an opt_out CRM event was received) is never lifted by an import,
-and last_activity_at never moves backwards. Rows absent from a file are left alone (this is an upsert,
-not a mirror).
+What the service learned itself outranks an older export: an opt-out (the account, or an opt_out CRM event)
+is never lifted, last_activity_at never moves backwards. Rows absent from a file are left alone (upsert).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""When may a message go out? A local activity, so the tz database is read outside workflow code and the
+"""Planning a send into the customer's business hours (not the send-time re-check: that is the delivery
+activity's guard, reactivation/send_guard.py). A local activity, so the tz database is read outside workflow code and the
 answer is recorded in history (replays never depend on the worker's tzdata)."""
 
 from __future__ import annotations
