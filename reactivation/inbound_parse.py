@@ -12,7 +12,7 @@ import email
 import html
 import re
 from collections.abc import Iterator
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 from types import MappingProxyType
@@ -71,7 +71,7 @@ def _decode_header_value(value: object, limit: int = MAX_HEADER_CHARS) -> str:
     if isinstance(value, str):
         value = value[: limit * 4]
     try:
-        text = "".join(_decode_chunk(chunk, charset) for chunk, charset in decode_header(str(value)))
+        text = "".join(_decode_chunk(chunk, charset) for chunk, charset in decode_header(value if isinstance(value, Header) else str(value)))
     except Exception:
         text = str(value)
     return one_line(text[: limit * 4])[:limit]
