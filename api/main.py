@@ -18,13 +18,12 @@ from api.routes import (
     inbound,
     me,
     queue,
-    report_page,
     reports,
-    review_page,
     triggers,
     unsubscribe,
 )
 from api.routes.inbound import INBOUND_MAX_BYTES
+from api.web import pages, report_pages
 from config.settings import Settings, load_settings
 
 MAX_BODY_BYTES = 1_000_000
@@ -120,8 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": problems}, status_code=422)
 
-    for module in (health, triggers, events, inbound, me, queue, accounts, bulk, reports, unsubscribe, review_page,
-                   report_page, codec):
+    for module in (health, triggers, events, inbound, me, queue, accounts, bulk, reports, unsubscribe, pages,
+                   report_pages, codec):
         app.include_router(module.router)
     return app
 

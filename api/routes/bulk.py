@@ -12,8 +12,8 @@ import asyncio
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
+from api.decisions import DecisionIn, not_found, submit_decision
 from api.deps import ERRORS, AccountIdField, AppSettings, Caller, Pool, Temporal, decision_keys_of
-from api.routes.accounts import DecisionIn, not_found, submit_decision
 from db.reviews import projection_for
 
 router = APIRouter(prefix="/v1/accounts", tags=["review"], responses=ERRORS)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
 from api.deps import ERRORS, AppSettings, Pool, _bearer_principal
-from api.routes.review_page import TOKEN_COOKIE, _principal
+from api.web.session import cookie_principal
 from client.codec import ENV, EncryptionCodec
 from db.owners import Principal
 
@@ -69,7 +69,7 @@ async def codec_admin(request: Request, pool: Pool) -> Principal:
     """An admin, by bearer token or by review page session cookie."""
     principal = await _bearer_principal(request, pool)
     if principal is None:
-        principal = await _principal(pool, request.cookies.get(TOKEN_COOKIE, ""))
+        principal = await cookie_principal(request, pool)
     if principal is None:
         raise HTTPException(401, "missing or invalid bearer token or review session",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -13,7 +13,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from api.routes.review_page import TOKEN_COOKIE
+from api.web.session import TOKEN_COOKIE
 from client.codec import EncryptionCodec, data_converter_for, generate_key_spec, parse_keys
 from db.owners import add_owner
 from tests.support.api import api_client, bearer

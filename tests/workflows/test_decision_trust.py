@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.routes.accounts import DecisionIn, submit_decision
+from api.decisions import DecisionIn, submit_decision
 from db.owners import Principal
 from dormant.temporal_dev import temporal_cli
 from reactivation.decision_proof import keys_from, sign

@@ -1,5 +1,5 @@
 """The measurement report on the review page: the same numbers as GET /v1/reports/funnel, under the
-review page's cookie session, so an owner can read their report (and download their events) in the
+review pages' cookie session (api/web/session.py), so an owner can read their report (and download their events) in the
 browser without handling a bearer token.
 
 Charts are inline SVG (the page's CSP allows no script, and inline markup needs no extra request).
@@ -15,14 +15,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup
 
-from api.deps import AppSettings, Pool
+from api.deps import Pool
 from api.report_csv import event_csv_chunks
 from api.report_render import report_charts
 from api.routes.reports import scope_for
-from api.routes.review_page import HEADERS, _error, _page, _redirect, _session
+from api.web.render import HEADERS, PageRoute, error_page, page
+from api.web.session import SignedIn
 from db.reports import DIMENSIONS, PERIODS, full_report
 
-router = APIRouter(prefix="/review", tags=["review page"], include_in_schema=False)
+router = APIRouter(prefix="/review", tags=["review page"], include_in_schema=False, route_class=PageRoute)
 
 
 class BadFilter(ValueError):
@@ -53,34 +54,28 @@ def _charts(report: dict) -> dict:
 
 
 @router.get("/report")
-async def report_page(request: Request, pool: Pool, settings: AppSettings, since: str = "", until: str = "",
+async def report_page(request: Request, session: SignedIn, pool: Pool, since: str = "", until: str = "",
                       by: str = "", period: str = "month") -> Response:
     """The report for the signed-in owner (an admin: everyone), filtered by the form's GET fields."""
-    session = await _session(request, pool, settings)
-    if session is None:
-        return _redirect("/review")
     try:
         filters = _filters(since, until, by, period)
     except BadFilter as err:
-        return _error(request, 422, str(err), session)
-    scope = scope_for(session["me"], filters["since"], filters["until"])
+        return error_page(request, 422, str(err), session)
+    scope = scope_for(session.me, filters["since"], filters["until"])
     async with pool.acquire() as conn:
         report = await full_report(conn, scope, filters["by"], filters["period"])
-    return _page(request, "report.html", {**session, "report": report, "filters": filters, **_charts(report),
-                                          "dimensions": DIMENSIONS, "periods": PERIODS})
+    return page(request, "report.html", {**session.context(), "report": report, "filters": filters,
+                                        **_charts(report), "dimensions": DIMENSIONS, "periods": PERIODS})
 
 
 @router.get("/report/events.csv")
-async def report_events_csv(request: Request, pool: Pool, settings: AppSettings, since: str = "",
+async def report_events_csv(request: Request, session: SignedIn, pool: Pool, since: str = "",
                             until: str = "") -> Response:
     """The signed-in owner's events as CSV (an admin's: everyone's), same window as the page."""
-    session = await _session(request, pool, settings)
-    if session is None:
-        return _redirect("/review")
     try:
         filters = _filters(since, until, "", "month")
     except BadFilter as err:
-        return _error(request, 422, str(err), session)
-    scope = scope_for(session["me"], filters["since"], filters["until"])
+        return error_page(request, 422, str(err), session)
+    scope = scope_for(session.me, filters["since"], filters["until"])
     headers = {**HEADERS, "Content-Disposition": 'attachment; filename="measurement-events.csv"'}
     return StreamingResponse(event_csv_chunks(pool, scope), media_type="text/csv", headers=headers)
