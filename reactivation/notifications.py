@@ -115,7 +115,7 @@ def notification_key(kind: NotificationKind, *parts: str) -> str:
 
 
 def account_url(public_url: str, account_id: str) -> str:
-    """The account's review page (api/routes/review_page.py: GET /review/accounts/{account_id})."""
+    """The account's review page (api/web/pages.py: GET /review/accounts/{account_id})."""
     return f"{public_url.rstrip('/')}/review/accounts/{quote(account_id, safe='')}"
 
 
