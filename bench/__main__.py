@@ -94,10 +94,10 @@ def machine() -> dict:
 
 
 async def run(args: argparse.Namespace, stack: BenchStack, result: dict) -> None:
+    from client.connect import connect_temporal
     from db.migrate import migrate_dsn
     from db.pool import create_pool
     from dormant.stack import wait_for_temporal
-    from client.connect import connect_temporal
 
     await migrate_dsn(stack.database_url)
     await wait_for_temporal(stack.temporal_address)
@@ -179,6 +179,10 @@ def judge(result: dict) -> dict:
             rows = result.get(key) or full
             if rows < full:
                 judged, note = round(value * full / rows, 2), f"x{full / rows:g} est."
+        if metric == "worker_rss_mb_10k_waiting" and result.get("worker_rss_accounts_waiting", 10_000) != 10_000:
+            note = f"at {result['worker_rss_accounts_waiting']:,} waiting"
+        if metric == "worker_rss_growth" and result.get("worker_rss_levels"):
+            note = " -> ".join(f"{int(k):,}" for k in result["worker_rss_levels"]) + " waiting"
         ok = {">=": judged >= target, "<": judged < target, "<=": judged <= target}[op]
         checks[metric] = {"value": value, "judged": judged, "target": f"{op} {target}", "pass": ok, "note": note}
     return checks

@@ -1,6 +1,6 @@
 """Bench accounts in the CRM store, their starts, and waiting on the review_projection table.
 
-Accounts are the test suite's default account (tests/crm_fixtures.py: self-serve, consented, marketing-led,
+Accounts are the test suite's default account (tests/support/crm_fixtures.py: self-serve, consented, marketing-led,
 ready), so they reach awaiting_review and, with no answer, close as no_response rather than becoming an
 owner task. Each gets its own contact address so a suppressed address elsewhere cannot stop a send.
 Progress is read from PostgreSQL (one COUNT per poll) rather than by querying N workflows, which would
@@ -18,9 +18,9 @@ import asyncpg
 from temporalio.client import Client
 
 from bench.stack import START_CONCURRENCY, Progress, bounded
-from config.settings import Settings
-from tests.crm_fixtures import ACCOUNT_DEFAULTS
 from client.starter import start_reactivation
+from config.settings import Settings
+from tests.support.crm_fixtures import ACCOUNT_DEFAULTS
 
 OWNERS = 50
 

@@ -26,9 +26,9 @@ from bench.crm import (
     wait_for_stage,
 )
 from bench.stack import APPROVE_CONCURRENCY, Progress, bounded, percentile
-from reactivation.models import Decision
 from config.settings import Settings
-from tests.lifecycle_helpers import running_worker
+from reactivation.models import Decision
+from tests.support.lifecycle_helpers import running_worker
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 

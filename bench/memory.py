@@ -25,8 +25,8 @@ from bench.crm import (
     start_all,
     wait_for_stage,
 )
-from dormant.processes import spawn, stop, tail
 from config.settings import Settings
+from dormant.processes import spawn, stop, tail
 
 ROOT = Path(__file__).resolve().parent.parent
 

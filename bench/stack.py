@@ -20,10 +20,10 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.settings import Settings, load_settings
 from dormant.embedded_pg import EmbeddedPostgres
 from dormant.processes import free_port
 from dormant.temporal_dev import TemporalDevServer
-from config.settings import Settings, load_settings
 
 # The product's own bound for concurrent starts (activities/scan.py: the SQLite dev server times out with
 # about 1,000 starts in flight), and a bounded approval concurrency as an owner-facing API would see.
