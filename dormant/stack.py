@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -21,8 +20,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from config.settings import Settings
-from dormant.processes import stop, wait_for_port
-from dormant.supervisor import Restartable, supervise_step
+from dormant.processes import wait_for_port
+from dormant.supervisor import Child, Essential, Restartable
 
 STACK_FILE = "stack.json"
 
@@ -63,7 +62,7 @@ def _local_port(address: str) -> int | None:
 class DevStack:
     settings: Settings
     demo: bool = True
-    procs: list[tuple[str, object]] = field(default_factory=list)  # (name, server or Popen), in start order
+    children: list[Child] = field(default_factory=list)  # in start order; stopped in reverse
 
     @property
     def data_dir(self) -> Path:
@@ -74,11 +73,16 @@ class DevStack:
 
     def __post_init__(self) -> None:
         # The demo should show a send when you approve, at any hour: no business-hours window unless
-        # DORMANT_SEND_WINDOW is set explicitly.
-        if "DORMANT_SEND_WINDOW" not in os.environ:
+        # DORMANT_SEND_WINDOW is set explicitly (pydantic-settings marks what the environment set).
+        if "send_window" not in self.settings.model_fields_set:
             self.settings = self.settings.model_copy(update={"send_window": "always"})
 
     def start(self) -> dict:
+        """Start everything in order; one event loop for the whole start (the servers and children are
+        processes: their own blocking starts are fine here, nothing else runs on the loop yet)."""
+        return asyncio.run(self._start())
+
+    async def _start(self) -> dict:
         from dormant.embedded_pg import EmbeddedPostgres
         from dormant.temporal_dev import TemporalDevServer
 
@@ -94,12 +98,11 @@ class DevStack:
                                        ui_port=self.settings.temporal_ui_port, log_path=logs / "temporal.log",
                                        extra_args=codec)
             server.start()
-            self.procs.append(("temporal", server))
+            self.children.append(Essential("temporal", server, logs))
             temporal_address = server.address
         else:
             temporal_address = self.settings.temporal_address
             self.log(f"using Temporal at {temporal_address}")
-        asyncio.run(wait_for_temporal(temporal_address))
 
         if self.settings.database_url:
             dsn = self.settings.database_url
@@ -108,33 +111,34 @@ class DevStack:
             self.log(f"starting embedded PostgreSQL on :{self.settings.embedded_pg_port}")
             pg = EmbeddedPostgres(data_dir=self.data_dir / "pgdata", port=self.settings.embedded_pg_port)
             pg.start()
-            self.procs.append(("postgres", pg))
+            self.children.append(Essential("postgres", pg, logs))
             dsn = pg.dsn
 
-        tokens = asyncio.run(self._prepare_data(dsn, temporal_address))
+        await wait_for_temporal(temporal_address)
+        tokens = await self._prepare_data(dsn, temporal_address)
         env = {**os.environ, "DATABASE_URL": dsn, "TEMPORAL_ADDRESS": temporal_address,
                "DORMANT_DATA_DIR": str(self.data_dir), "DORMANT_SEND_WINDOW": self.settings.send_window,
                "DORMANT_DECISION_KEY": self._decision_key()}
         self.log("starting worker")
         worker = Restartable("worker", [sys.executable, "-m", "worker"], logs / "worker.log", env)
         worker.start()
-        self.procs.append(("worker", worker))
+        self.children.append(worker)
         self.log(f"starting API on {self.settings.api_host}:{self.settings.api_port}")
         api_child = Restartable("api", [sys.executable, "-m", "uvicorn", "api.main:app", "--host",
                                         self.settings.api_host, "--port", str(self.settings.api_port),
                                         "--log-level", "warning"], logs / "api.log", env)
         api = api_child.start()
-        self.procs.append(("api", api_child))
+        self.children.append(api_child)
         wait_for_port(self.settings.api_host, self.settings.api_port, proc=api, log_path=logs / "api.log")
         if self.settings.imap_url is not None:  # replies read from a mailbox, supervised like the others
             self.log("starting the mailbox reader (DORMANT_IMAP_URL)")
             mailbox = Restartable("mailbox", [sys.executable, "-m", "dormant.cli", "mailbox"], logs / "mailbox.log", env)
             mailbox.start()
-            self.procs.append(("mailbox", mailbox))
+            self.children.append(mailbox)
         # Other `dormant` commands in another shell find the running stack through this file.
         (self.data_dir / STACK_FILE).write_text(json.dumps({"DATABASE_URL": dsn, "TEMPORAL_ADDRESS": temporal_address}))
-        if self.demo:
-            started = asyncio.run(self._start_demo_workflows(dsn, temporal_address))
+        if self.demo:  # the scan is a workflow: it needs the worker started above
+            started = await self._start_demo_workflows(dsn, temporal_address)
             if started:
                 self.log(f"demo: started {started} reactivation workflows")
         return {"temporal": temporal_address, "dsn": dsn, "tokens": tokens}
@@ -182,20 +186,15 @@ class DevStack:
 
     def stop(self) -> None:
         (self.data_dir / STACK_FILE).unlink(missing_ok=True)
-        for name, proc in reversed(self.procs):
-            self.log(f"stopping {name}")
-            if isinstance(proc, Restartable):
-                if proc.proc is not None:
-                    stop(proc.proc, sig=signal.SIGTERM, timeout=20)
-            elif isinstance(proc, subprocess.Popen):
-                stop(proc, sig=signal.SIGTERM, timeout=20)
-            elif hasattr(proc, "stop"):  # an embedded server (Temporal dev server, PostgreSQL)
-                proc.stop()
-        self.procs.clear()
+        for child in reversed(self.children):
+            self.log(f"stopping {child.name}")
+            child.stop()
+        self.children.clear()
 
     def wait(self) -> None:
-        """Block until Ctrl-C/SIGTERM. A crashed worker or API is restarted (dormant/supervisor.py); if
-        Temporal or PostgreSQL dies, or a child keeps crashing, say why and return (the caller stops all)."""
+        """Block until Ctrl-C/SIGTERM. A crashed worker, API or mailbox reader is restarted
+        (dormant/supervisor.py); if Temporal or PostgreSQL dies, or a child keeps crashing, say why and
+        return (the caller stops all)."""
         stopping = {"flag": False}
 
         def _on_signal(signum, frame):
@@ -204,17 +203,10 @@ class DevStack:
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
         while not stopping["flag"]:
-            for name, proc in self.procs:
-                if isinstance(proc, Restartable):
-                    why = supervise_step(proc, time.monotonic(), self.log)
-                    if why is not None:
-                        self.log(f"{why}; stopping everything")
-                        return
-                    continue
-                child = getattr(proc, "proc", None)
-                if child is not None and child.poll() is not None:
-                    self.log(f"{name} exited with {child.returncode} and holds the data the others need: "
-                             f"stopping everything (see {self.data_dir / 'logs'})")
+            for child in self.children:
+                why = child.check(time.monotonic(), self.log)
+                if why is not None:
+                    self.log(f"{why}; stopping everything")
                     return
             time.sleep(0.5)
 

@@ -9,12 +9,36 @@ child within RESTART_WINDOW_S means it cannot start at all (a bad setting, a por
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from dormant.processes import spawn
+from dormant.processes import spawn, stop
+
+Log = Callable[[str], None]
+
+
+class Child(Protocol):
+    """One part of the dev stack the supervisor looks after, in start order."""
+
+    name: str
+
+    def check(self, now: float, log: Log) -> str | None:
+        """Why the whole stack must stop now, or None (a restartable child restarts itself here)."""
+
+    def stop(self) -> None: ...
+
+
+class Server(Protocol):
+    """An embedded server: the Temporal dev server or PostgreSQL."""
+
+    proc: subprocess.Popen | None
+
+    def stop(self) -> None: ...
 
 MAX_BACKOFF_S = 30.0
 STABLE_AFTER_S = 60.0
@@ -40,12 +64,19 @@ class Restartable:
         self.started_at, self.next_start = time.monotonic(), None
         return self.proc
 
+    def check(self, now: float, log: Log) -> str | None:
+        return supervise_step(self, now, log)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc, sig=signal.SIGTERM, timeout=20)
+
     def backoff(self, now: float) -> float:
         recent = [t for t in self.crashes if now - t < STABLE_AFTER_S + MAX_BACKOFF_S]
         return min(MAX_BACKOFF_S, 2.0 ** max(len(recent) - 1, 0))
 
 
-def supervise_step(child: Restartable, now: float, log) -> str | None:
+def supervise_step(child: Restartable, now: float, log: Log) -> str | None:
     """Look after one restartable child; return why the stack must stop, or None."""
     if child.next_start is None:
         if child.proc is None or child.proc.poll() is None:
@@ -63,3 +94,21 @@ def supervise_step(child: Restartable, now: float, log) -> str | None:
         child.start()
         log(f"{child.name} restarted (pid {child.proc.pid if child.proc else '?'})")
     return None
+
+
+@dataclass
+class Essential:
+    """A server holding state the others need (Temporal, PostgreSQL): if it dies, the stack stops and says why."""
+
+    name: str
+    server: Server
+    logs: Path
+
+    def check(self, now: float, log: Log) -> str | None:
+        proc = self.server.proc
+        if proc is not None and proc.poll() is not None:
+            return f"{self.name} exited with {proc.returncode} and holds the data the others need (see {self.logs})"
+        return None
+
+    def stop(self) -> None:
+        self.server.stop()
