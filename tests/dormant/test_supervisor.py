@@ -3,6 +3,7 @@ stops the stack with the reason."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -36,3 +37,24 @@ def test_a_running_child_is_left_alone(tmp_path):
         assert supervise_step(child, time.monotonic(), print) is None and child.next_start is None
     finally:
         child.proc.kill()
+
+
+def test_a_dead_essential_server_stops_the_stack_and_says_why(tmp_path):
+    """Temporal or PostgreSQL hold the state: when one dies, the stack stops (no restart) and names it."""
+    from dormant.supervisor import Essential
+
+    class Server:
+        def __init__(self) -> None:
+            self.proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(7)"])
+            self.stopped = False
+
+        def stop(self) -> None:
+            self.stopped = True
+
+    server = Server()
+    server.proc.wait()
+    child = Essential("postgres", server, tmp_path)
+    why = child.check(time.monotonic(), print)
+    assert why == f"postgres exited with 7 and holds the data the others need (see {tmp_path})"
+    child.stop()
+    assert server.stopped
