@@ -27,7 +27,7 @@ from bench.stack import BenchStack, Progress, bench_settings
 from db.crm_import import import_directory
 from db.migrate import migrate_dsn
 from db.pool import create_pool
-from tests.lifecycle_helpers import running_worker
+from tests.support.lifecycle_helpers import running_worker
 
 
 def _dsn_for(dsn: str, database: str) -> str:
