@@ -19,13 +19,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.business_hours import plan_send_time
 from activities.delivery import DeliveryActivities
 from activities.drafting import DraftingActivities
 from activities.evidence import EvidenceActivities
 from activities.ledger import LedgerActivities
 from activities.notify import NotifyActivities
 from activities.scan import ScanActivities
-from activities.business_hours import plan_send_time
 from client.connect import connect_temporal
 from config.settings import Settings, load_settings
 from db.pool import create_pool
