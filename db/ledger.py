@@ -25,6 +25,7 @@ async def record_step(conn: asyncpg.Connection, step: StepRecord) -> bool:
         )
         view = step.view
         state = view.state.model_dump(mode="json") if view.state is not None else None
+        # A patch (the review's changed top-level fields) merges into the review stored for the same episode.
         await conn.execute(
             """INSERT INTO review_projection AS p
                    (account_id, workflow_id, episode, stage, path, priority, owner_email, segment, tier,
@@ -42,7 +43,9 @@ async def record_step(conn: asyncpg.Connection, step: StepRecord) -> bool:
                    risk_level = coalesce(EXCLUDED.risk_level, p.risk_level),
                    recommended_next_step = EXCLUDED.recommended_next_step,
                    draft_version = EXCLUDED.draft_version, outcome = EXCLUDED.outcome,
-                   state = coalesce($16::jsonb, p.state),
+                   state = CASE WHEN $20::jsonb IS NULL THEN coalesce($16::jsonb, p.state)
+                                WHEN p.episode = EXCLUDED.episode THEN p.state || $20::jsonb
+                                ELSE p.state END,
                    finished_at = EXCLUDED.finished_at, reopen_after = EXCLUDED.reopen_after,
                    updated_at = EXCLUDED.updated_at
                WHERE p.updated_at <= EXCLUDED.updated_at""",
@@ -50,6 +53,6 @@ async def record_step(conn: asyncpg.Connection, step: StepRecord) -> bool:
             view.owner_email or step.owner_email,
             step.segment, view.tier, view.last_activity_at, view.account_value, view.risk_level,
             view.recommended_next_step, view.draft_version, view.outcome, state, step.at, view.finished_at,
-            view.reopen_after,
+            view.reopen_after, view.state_patch,
         )
     return bool(inserted)

@@ -30,7 +30,12 @@ class ProjectionView(BaseModel):
     owner_email: str | None = None  # the review's owner now
     finished_at: datetime | None = None  # set once the episode has an outcome
     reopen_after: datetime | None = None  # with an outcome: when it may be reviewed again (None: never)
-    state: ReviewState | None = None  # the full review, sent only when brief, drafts or decisions changed
+    state: ReviewState | None = None  # the full review: the episode's first write of it
+    # Later writes send only the review's top-level fields that changed since the previous write (as JSON),
+    # merged into the stored review: an approval changes `decisions`, `approved` and `stage`, not the 4 kB of
+    # assessment, brief and drafts, and the approval's records travel in the delivery activity's input
+    # (history size, issue 18). None: nothing changed.
+    state_patch: dict[str, Any] | None = None
 
 
 class StepRecord(BaseModel):

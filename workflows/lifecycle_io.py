@@ -114,7 +114,7 @@ class Ledger:
 
     def __init__(self, input: DormantAccountInput, episode: str) -> None:
         self.input, self.episode, self.seq = input, episode, input.seq
-        self._written_review: str | None = None
+        self._written_review: dict[str, Any] | None = None  # the review as last written (JSON), per field
 
     def steps(self, records: list[Record], state: LifecycleState, pack: EvidencePack | None) -> list[StepRecord]:
         return [self._step(record, state, pack, last=i == len(records) - 1) for i, record in enumerate(records)]
@@ -129,10 +129,14 @@ class Ledger:
         info = workflow.info()
         review = state.review
         account = pack.account if pack else None
-        snapshot = None
-        if last:  # the full review only when it changed since the last write: it is the largest payload
-            key = review.model_dump_json()
-            snapshot, self._written_review = (review, key) if key != self._written_review else (None, key)
+        snapshot, patch = None, None
+        if last:  # the review is the largest payload: whole once, then only the fields that changed
+            written, now = self._written_review, review.model_dump(mode="json")
+            if written is None:
+                snapshot = review
+            else:
+                patch = {field: value for field, value in now.items() if written.get(field) != value} or None
+            self._written_review = now
         view = ProjectionView(
             priority=review.priority, tier=account.tier if account else None,
             last_activity_at=account.last_activity_at if account else None,
@@ -142,7 +146,7 @@ class Ledger:
             draft_version=review.current_draft.version if review.current_draft else 0,
             outcome=review.outcome.value if review.outcome else None,
             finished_at=record.at if review.outcome else None, reopen_after=review.reopen_after,
-            stage=review.stage.value, owner_email=review.owner_email, state=snapshot)
+            stage=review.stage.value, owner_email=review.owner_email, state=snapshot, state_patch=patch)
         return StepRecord(
             event_id=f"{info.workflow_id}:{self.episode}:{self.seq}:{record.kind.value}", type=record.kind.value,
             at=record.at, account_id=self.input.account_id, workflow_id=info.workflow_id, episode=self.episode,
