@@ -62,8 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="product/bare round pairs (default 3)")
     parser.add_argument("--rss-levels", help="waiting accounts at which worker RSS is read, e.g. 10000,25000 "
                                              "(default 10000,50000; 1000,4000 quick)")
-    parser.add_argument("--sticky-cache", type=int, default=500,
-                        help="DORMANT_STICKY_CACHE_SIZE of the memory step's worker process (default 500)")
+    parser.add_argument("--sticky-cache", type=int,
+                        help="DORMANT_STICKY_CACHE_SIZE of the memory step's worker process (default: the "
+                             "product's setting, 500 unless the environment says otherwise)")
     parser.add_argument("--funnel-accounts", type=int, help="accounts imported and scanned (10,000; 2,000 quick)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="where to write the JSON")
     parser.add_argument("--approve-via", choices=("update",), default="update",
@@ -142,8 +143,10 @@ async def run(args: argparse.Namespace, stack: BenchStack, result: dict) -> None
         if "memory" in args.only:
             from bench.memory import measure_worker_rss
 
-            await step("memory", lambda: measure_worker_rss(client, bench_pool, bench_settings(stack),
-                                                            args.rss_levels, sticky_cache=args.sticky_cache))
+            memory_settings = bench_settings(stack)
+            cache = args.sticky_cache or memory_settings.sticky_cache_size
+            await step("memory", lambda: measure_worker_rss(client, bench_pool, memory_settings, args.rss_levels,
+                                                            sticky_cache=cache))
         if "scan" in args.only:
             from bench.scan import measure_scan
 

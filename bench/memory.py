@@ -57,7 +57,6 @@ async def _wait_polling(log: Path, proc, timeout: float = 60) -> None:
     raise TimeoutError(f"the worker did not start polling within {timeout:.0f}s:\n{tail(log)}")
 
 
-STICKY_CACHE = 500  # DORMANT_STICKY_CACHE_SIZE for the worker process: waiting workflows are evicted
 EVICTED_APPROVALS = 100
 CACHED_CONTROL = 20
 
@@ -94,7 +93,7 @@ async def _approvals_one_at_a_time(client, pool, ids: list[str], name: str) -> d
 
 
 async def measure_worker_rss(client: Client, pool: asyncpg.Pool, settings: Settings, levels: list[int],
-                             sticky_cache: int = STICKY_CACHE, evicted: int = EVICTED_APPROVALS) -> dict:
+                             sticky_cache: int, evicted: int = EVICTED_APPROVALS) -> dict:
     """RSS of `python -m worker` (its own process, sticky cache `sticky_cache`) with levels[0], then
     levels[-1] accounts waiting; then `evicted` of the oldest approved one at a time."""
     prefix = new_prefix("rss")

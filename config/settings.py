@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     worker_workflow_tasks: int = Field(100, ge=1, validation_alias=_env("DORMANT_WORKER_WORKFLOW_TASKS"))
     worker_activities: int = Field(100, ge=1, validation_alias=_env("DORMANT_WORKER_ACTIVITIES"))
     worker_local_activities: int = Field(100, ge=1, validation_alias=_env("DORMANT_WORKER_LOCAL_ACTIVITIES"))
-    sticky_cache_size: int = Field(1000, ge=0, validation_alias=_env("DORMANT_STICKY_CACHE_SIZE"))
+    # ~170 kB per cached workflow (bench/README.md): 500 keeps a worker near 190 MB however many accounts wait; a
+    # waiting account that is not cached costs its owner's next decision ~30 ms of replay, nothing in memory.
+    sticky_cache_size: int = Field(500, ge=0, validation_alias=_env("DORMANT_STICKY_CACHE_SIZE"))
     # The worker makes sure the owner-notification schedule exists; false where schedules are managed
     # elsewhere (one deployment of several, or a shared test server).
     schedules: bool = Field(True, validation_alias=_env("DORMANT_SCHEDULES"))
