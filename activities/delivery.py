@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities.sms_sender import send_sms
 from activities.smtp_sender import send_email
 from config.settings import Settings
-from db.ledger import record_step
+from db.ledger import record_steps
 from db.outbox import claim_message, message_status, set_status, store_message
 from db.send_guard_queries import guard_facts, lock_account
 from db.suppression import suppress_address
@@ -69,9 +69,8 @@ class DeliveryActivities:
         runs once the approval is committed to history, so they are recorded now, even when the provider
         is down (idempotent ids: a retry writes nothing twice)."""
         if request.records:
-            async with self.pool.acquire() as conn, conn.transaction():
-                for step in request.records:
-                    await record_step(conn, step)
+            async with self.pool.acquire() as conn:
+                await record_steps(conn, request.records)
         async with self.pool.acquire() as conn, conn.transaction():
             account = await lock_account(conn, request.account_id)
             if account is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
-from db.ledger import record_step
+from db.ledger import record_step, record_steps
 from reactivation.ledger_models import StepRecord
 
 
@@ -21,5 +21,5 @@ class LedgerActivities:
     @activity.defn(name="record_steps")
     async def record_steps(self, steps: list[StepRecord]) -> int:
         """A batch of one workflow task's events, in one transaction; returns how many were new."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            return sum([await record_step(conn, step) for step in steps])
+        async with self.pool.acquire() as conn:
+            return await record_steps(conn, steps)
