@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
 from activities.business_hours import plan_send_time
 from activities.delivery import DeliveryActivities
@@ -27,6 +27,7 @@ from activities.ledger import LedgerActivities
 from activities.notify import NotifyActivities
 from activities.scan import ScanActivities
 from client.connect import connect_temporal
+from client.sandbox import sandbox_runner
 from config.settings import Settings, load_settings
 from db.pool import create_pool
 from reactivation.decision_proof import keys_from
@@ -45,8 +46,7 @@ from workflows.notify import OwnerNotificationsWorkflow
 # The frozen v1 workflow stays fully sandboxed: it is not edited again, only drained.
 PASSED_THROUGH = ("reactivation", "workflows.decision_keys", "workflows.dormant_account", "workflows.lifecycle_io",
                   "workflows.dormant_account_models", "workflows.dormancy_scan", "workflows.notify")
-SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH))
+SANDBOX = sandbox_runner(SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH))
 SHUTDOWN_GRACE = timedelta(seconds=10)  # on SIGTERM, running activities get this long to finish
 
 

@@ -13,6 +13,7 @@ from temporalio.converter import DataConverter
 from temporalio.worker import WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox._runner import _fake_info
 
+from client.sandbox import CompiledSandboxRunner
 from worker import PASSED_THROUGH, SANDBOX
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.legacy.dormant_account_v1 import DormantAccountWorkflowV1
@@ -32,6 +33,12 @@ def _sandboxed_class(cls: type) -> type:
 
 async def test_current_workflow_is_not_reimported_per_run():
     assert _sandboxed_class(DormantAccountWorkflow) is DormantAccountWorkflow
+
+
+def test_worker_runs_the_compiled_once_sandbox():
+    """If an SDK upgrade removed the private hook, the worker would silently fall back to the slower stock
+    runner: this says so instead."""
+    assert isinstance(SANDBOX, CompiledSandboxRunner)
 
 
 async def test_frozen_v1_workflow_is_still_reimported_per_run():
