@@ -11,6 +11,7 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DataConverter
 from temporalio.worker import WorkflowInstanceDetails
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from temporalio.worker.workflow_sandbox._runner import _fake_info
 
 from client.sandbox import CompiledSandboxRunner
@@ -21,14 +22,17 @@ from workflows.legacy.dormant_account_v1 import DormantAccountWorkflowV1
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _sandboxed_class(cls: type) -> type:
-    instance = SANDBOX.create_instance(WorkflowInstanceDetails(
+def _instance(cls: type, runner=SANDBOX):
+    return runner.create_instance(WorkflowInstanceDetails(
         payload_converter_factory=DataConverter.default._new_payload_converter,
         failure_converter_class=DataConverter.default.failure_converter_class, interceptor_classes=[],
         defn=workflow._Definition.from_class(cls), info=_fake_info, randomness_seed=-1, extern_functions={},
         disable_eager_activity_execution=False, worker_level_failure_exception_types=[],
         patch_activation_callback=None, last_completion_result=Payloads(), last_failure=Failure()))
-    return instance.globals_and_locals["__temporal_workflow_class"]  # type: ignore[attr-defined]
+
+
+def _sandboxed_class(cls: type) -> type:
+    return _instance(cls).globals_and_locals["__temporal_workflow_class"]  # type: ignore[attr-defined]
 
 
 async def test_current_workflow_is_not_reimported_per_run():
@@ -39,6 +43,13 @@ def test_worker_runs_the_compiled_once_sandbox():
     """If an SDK upgrade removed the private hook, the worker would silently fall back to the slower stock
     runner: this says so instead."""
     assert isinstance(SANDBOX, CompiledSandboxRunner)
+
+
+async def test_serialization_context_read_directly_is_the_sdks_answer():
+    stock = SandboxedWorkflowRunner(restrictions=SANDBOX.restrictions)
+    ours, theirs = _instance(DormantAccountWorkflow), _instance(DormantAccountWorkflow, stock)
+    assert ours.get_serialization_context(None) == theirs.get_serialization_context(None) is not None
+    assert ours.get_external_store_context(None) == theirs.get_external_store_context(None)
 
 
 async def test_frozen_v1_workflow_is_still_reimported_per_run():
