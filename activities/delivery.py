@@ -101,8 +101,8 @@ class DeliveryActivities:
         window = parse_window(request.send_window)
         window_open = True
         if window is not None:
-            tz_name = await conn.fetchval("SELECT timezone FROM accounts WHERE account_id = $1", request.account_id)
-            window_open = next_send_time(now, window, zone(tz_name, request.default_timezone)) <= now + WINDOW_SLACK
+            window_open = (next_send_time(now, window, zone(account["timezone"], request.default_timezone))
+                           <= now + WINDOW_SLACK)
         policy = request.policy
 
         def fingerprint_of(pack):

@@ -12,41 +12,39 @@ from datetime import datetime
 import asyncpg
 
 from db.evidence_queries import load_evidence
-from db.suppression import suppression_of
+from db.suppression import normalise
 from reactivation.send_guard import GuardFacts
 from reactivation.vocabulary import STOP_EVENTS
 
 
 async def lock_account(conn: asyncpg.Connection, account_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        """SELECT account_id, contact_email, contact_phone, contact_name, consent_status
+        """SELECT account_id, contact_email, contact_phone, contact_name, consent_status, timezone
            FROM accounts WHERE account_id = $1 FOR UPDATE""", account_id)
-
-
-async def stop_events_since(conn: asyncpg.Connection, account_id: str, since: datetime) -> list[str]:
-    rows = await conn.fetch(
-        """SELECT DISTINCT type FROM crm_events
-           WHERE account_id = $1 AND received_at > $2 AND type = ANY($3::text[])""",
-        account_id, since, [e.value for e in STOP_EVENTS])
-    return [r["type"] for r in rows]
-
-
-async def episode_is_current(conn: asyncpg.Connection, account_id: str, episode: str) -> bool:
-    """The review projection names the account's current episode (no row yet: nothing newer exists)."""
-    current = await conn.fetchval("SELECT episode FROM review_projection WHERE account_id = $1", account_id)
-    return current is None or current == episode
 
 
 async def guard_facts(conn: asyncpg.Connection, account: asyncpg.Record, *, address: str, episode: str,
                       approved_at: datetime | None, window_open: bool, approved_fingerprint: list[str] | None,
                       fingerprint_of) -> GuardFacts:
-    """`fingerprint_of(pack)` judges today's evidence with the episode's policy (None: not re-judged)."""
+    """`fingerprint_of(pack)` judges today's evidence with the episode's policy (None: not re-judged).
+
+    The address's suppression, the stop events since the approval and the account's current episode (the
+    review projection names it; no row yet: nothing newer exists) come from one statement: the guard runs
+    on every send, inside the claiming transaction."""
     account_id = account["account_id"]
     fingerprint_now = None
     if approved_fingerprint is not None:
         fingerprint_now = fingerprint_of(await load_evidence(conn, account_id, datetime.now().astimezone()))
+    row = await conn.fetchrow(
+        """SELECT (SELECT s.reason || coalesce(': ' || nullif(s.detail, ''), '')
+                   FROM suppressed_addresses s WHERE s.address = $2) AS suppressed,
+                  ARRAY(SELECT DISTINCT e.type FROM crm_events e
+                        WHERE e.account_id = $1 AND $3::timestamptz IS NOT NULL AND e.received_at > $3
+                          AND e.type = ANY($4::text[])) AS stop_events,
+                  (SELECT p.episode FROM review_projection p WHERE p.account_id = $1) AS current_episode""",
+        account_id, normalise(address) if address else None, approved_at, [e.value for e in STOP_EVENTS])
     return GuardFacts(
-        consent_status=account["consent_status"], address_suppressed=await suppression_of(conn, address) or "",
-        stop_events=await stop_events_since(conn, account_id, approved_at) if approved_at else [],
-        episode_current=await episode_is_current(conn, account_id, episode), window_open=window_open,
+        consent_status=account["consent_status"], address_suppressed=row["suppressed"] or "",
+        stop_events=list(row["stop_events"]),
+        episode_current=row["current_episode"] in (None, episode), window_open=window_open,
         approved_fingerprint=approved_fingerprint, fingerprint_now=fingerprint_now)
