@@ -71,10 +71,10 @@ async def owned_stage(pool, caller, account_id: str) -> str | None:
         projection = await projection_for(conn, account_id)
     if not exists and projection is None:
         raise HTTPException(404, not_found(account_id))
-    owner = projection["owner_email"] if projection and projection["owner_email"] else owner
+    owner = projection.owner_email if projection and projection.owner_email else owner
     if not can_see(caller, owner):
         raise HTTPException(404, not_found(account_id))
-    return projection["stage"] if projection else None
+    return projection.stage if projection else None
 
 
 async def submit_decision(pool, temporal, caller: Principal, account_id: str, body: DecisionIn,

@@ -32,7 +32,7 @@ async def get_account(account_id: AccountIdPath, caller: Caller, pool: Pool, set
     async with pool.acquire() as conn:
         projection, evidence = await account_view(conn, account_id)
         exists, skip = await reentry_verdict(conn, account_id, settings)
-    return {"account_id": account_id, "review": projection,
+    return {"account_id": account_id, "review": projection.model_dump(mode="json") if projection else None,
             "evidence": evidence.model_dump(mode="json") if evidence else None,
             "reentry": review_again(skip) if exists else None}
 

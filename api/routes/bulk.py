@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from api.decisions import DecisionIn, not_found, submit_decision
 from api.deps import ERRORS, AccountIdField, AppSettings, Caller, Pool, Temporal, decision_keys_of
 from db.reviews import projection_for
+from reactivation.models import Path
 
 router = APIRouter(prefix="/v1/accounts", tags=["review"], responses=ERRORS)
 
@@ -48,11 +49,11 @@ async def bulk_approve(body: BulkApproveIn, caller: Caller, pool: Pool, temporal
             async with pool.acquire() as conn:
                 projection = await projection_for(conn, item.account_id)
             # Unknown, without a review, or another owner's: one answer, so account ids cannot be probed.
-            if projection is None or (projection["owner_email"] or "").lower() != caller.email.lower():
+            if projection is None or (projection.owner_email or "").lower() != caller.email.lower():
                 return BulkOutcome(account_id=item.account_id, status=404, detail=not_found(item.account_id))
-            if projection["path"] != "marketing_led":
+            if projection.path != Path.marketing_led:
                 return BulkOutcome(account_id=item.account_id, status=409, detail=NOT_MARKETING_LED,
-                                   stage=projection["stage"])
+                                   stage=projection.stage)
             try:
                 answer = await submit_decision(pool, temporal, caller, item.account_id,
                                                DecisionIn(action="approve", draft_version=item.draft_version),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import field_serializer
 
 from api.deps import ERRORS, Caller, Pool
-from db.reviews import review_queue
+from db import reviews
 from reactivation.models import Stage
 
 router = APIRouter(prefix="/v1", tags=["review"], responses=ERRORS)
@@ -17,22 +17,13 @@ router = APIRouter(prefix="/v1", tags=["review"], responses=ERRORS)
 DEFAULT_STAGES = [Stage.awaiting_review.value, Stage.held.value]
 
 
-class QueueRow(BaseModel):
-    account_id: str
-    workflow_id: str
-    stage: str
-    path: str | None
-    priority: float | None
-    owner_email: str | None
-    segment: str
-    tier: str | None
-    last_activity_at: datetime | None
-    account_value: float | None
-    risk_level: str | None
-    recommended_next_step: str
-    draft_version: int
-    outcome: str | None
-    updated_at: datetime
+class QueueRow(reviews.QueueRow):
+    """The queue's JSON row: the stored row, with the account value as a JSON number as it has always been here
+    (the account view shows the column's exact text)."""
+
+    @field_serializer("account_value")
+    def _as_number(self, value: Decimal | None) -> float | None:
+        return None if value is None else float(value)
 
 
 @router.get("/queue", response_model=list[QueueRow])
@@ -43,9 +34,9 @@ async def get_queue(
     segment: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     all_stages: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[dict]:
+) -> list[reviews.QueueRow]:
     """Owners see their own accounts; admins see every account."""
     stages = None if all_stages else ([s.value for s in stage] if stage else DEFAULT_STAGES)
     async with pool.acquire() as conn:
-        return await review_queue(conn, owner_email=None if caller.is_admin else caller.email.lower(),
-                                  stages=stages, path=path, segment=segment, limit=limit, offset=offset)
+        return await reviews.review_queue(conn, owner_email=None if caller.is_admin else caller.email.lower(),
+                                          stages=stages, path=path, segment=segment, limit=limit, offset=offset)

@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 from api.decisions import DecisionAnswer, DecisionIn
 from db.inbound import account_thread
 from db.outbox import list_outbox
-from db.reviews import account_view
+from db.reviews import ProjectionRow, account_view
 from reactivation.lifecycle_rules import allowed_actions
 from reactivation.models import EvidencePack, Path, ReviewState, Stage
 from workflows.dormant_account import DormantAccountWorkflow
@@ -63,14 +63,10 @@ async def account_context(pool, temporal, account_id: str, projected_stage: str 
     }
 
 
-async def review_state(temporal, account_id: str, projection: dict | None) -> ReviewState | None:
+async def review_state(temporal, account_id: str, projection: ProjectionRow | None) -> ReviewState | None:
     """The workflow's live state; the projection's copy (with its newer stage) if the workflow can't answer."""
-    try:
-        stored = ReviewState.model_validate({**projection["state"], "stage": projection["stage"]}) \
-            if projection and projection.get("state") else None
-    except ValidationError:
-        stored = None
-    if projection is None or projection["stage"] in TERMINAL:
+    stored = projection.stored_review() if projection else None
+    if projection is None or projection.stage in TERMINAL:
         return stored
     try:
         return await temporal.get_workflow_handle(workflow_id_for(account_id)).query(
