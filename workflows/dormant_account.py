@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from reactivation.lifecycle_rules import refusal
     from reactivation.models import CrmEvent, Decision, DecisionResult, EvidencePack, ReviewState, Stage
     from reactivation.policy import assess
-    from reactivation.vocabulary import RefusalKind
+    from reactivation.vocabulary import DeliveryStatus, RefusalKind
     from workflows import decision_keys
     from workflows import lifecycle_io as io
     from workflows.dormant_account_models import DormantAccountInput, DormantAccountResult
@@ -180,6 +180,8 @@ class DormantAccountWorkflow:
             self._publish()
             records, self._held_back, self._uncommitted = self._held_back, [], False
             outcome = await io.deliver(self._input, self._state, command, records)
+            if records and outcome["status"] == DeliveryStatus.failed:
+                self._ledger.resend_whole_review()
             self._feed(DeliveryOutcome(at=workflow.now(), message=command.message, **outcome))
         elif isinstance(command, Finish):
             return await self._finish()

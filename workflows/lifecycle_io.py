@@ -119,6 +119,11 @@ class Ledger:
     def steps(self, records: list[Record], state: LifecycleState, pack: EvidencePack | None) -> list[StepRecord]:
         return [self._step(record, state, pack, last=i == len(records) - 1) for i, record in enumerate(records)]
 
+    def resend_whole_review(self) -> None:
+        """The next write carries the whole review again: records handed to an activity that then failed for
+        good may never have been written, and a patch on top of them would leave the stored review behind."""
+        self._written_review = None
+
     async def write(self, steps: list[StepRecord]) -> None:
         await workflow.execute_local_activity(
             "record_steps", steps, start_to_close_timeout=timedelta(seconds=10), retry_policy=DB_RETRY,
