@@ -80,3 +80,18 @@ async def review_then_approve(client: Client, settings, account_id: str) -> Work
     await wait_for_stage(handle, "awaiting_review")
     await approve(handle)
     return handle
+
+
+async def stored_review_matches(pool, handle: WorkflowHandle, timeout: float = 10.0) -> bool:
+    """Whether the review the projection stores (written whole once, then as patches) becomes the
+    workflow's own review, field for field, within `timeout` (the write follows the step it records)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        review = await handle.query(DormantAccountWorkflow.review_state)
+        stored = await pool.fetchval("SELECT state FROM review_projection WHERE account_id = $1", review.account_id)
+        if stored and ReviewState.model_validate(stored) == review:
+            return True
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+

@@ -15,6 +15,7 @@ from tests.support.lifecycle_helpers import (
     review_then_approve,
     running_worker,
     start_account,
+    stored_review_matches,
     wait_for_stage,
 )
 from workflows.dormant_account import DormantAccountWorkflow
@@ -169,6 +170,7 @@ async def test_redraft_keeps_every_version_and_makes_the_old_one_stale(client, p
             if len(state.drafts) == 2 and state.stage.value == "awaiting_review":
                 break
             await asyncio.sleep(0.2)
+        assert await stored_review_matches(pool, handle)  # both drafts and the redraft decision, by patches
         try:
             await handle.execute_update(DormantAccountWorkflow.decide,
                                         Decision(action="approve", draft_version=1, decided_by=OWNER))

@@ -19,7 +19,15 @@ from reactivation.reentry import SkipReason
 from tests.activities.test_delivery_smtp import Sink, smtp_settings
 from tests.support.crm_fixtures import add_account
 from tests.support.ledger import fetch_events
-from tests.support.lifecycle_helpers import OWNER, approve, keep_history, running_worker, start_account, wait_for_stage
+from tests.support.lifecycle_helpers import (
+    OWNER,
+    approve,
+    keep_history,
+    running_worker,
+    start_account,
+    stored_review_matches,
+    wait_for_stage,
+)
 from workflows.dormant_account import DormantAccountWorkflow
 
 
@@ -67,6 +75,7 @@ async def test_1_approval_during_a_redraft_is_refused_and_only_the_reviewed_draf
         await decide(handle, "approve", 2, body="Edited v2 body the owner read")
         await handle.result()
         await keep_history(redrafting, "v2_redraft_then_approve_edited")
+        assert await stored_review_matches(pool, handle)
     sent = await outbox(pool, account_id)
     first = [m["body"] for m in sent if m["kind"] == "first"]
     assert len(first) == 1 and first[0].startswith("Edited v2 body the owner read\n")  # plus the unsubscribe footer
@@ -84,6 +93,7 @@ async def test_2_issue_opened_during_the_follow_up_wait_cancels_it_and_keeps_the
         await crm(pool, handle, account_id, "issue_opened", "Invoice wrong")
         result = await handle.result()
         await keep_history(handle, "v2_issue_cancels_follow_up")
+        assert await stored_review_matches(pool, handle)
     assert [m["kind"] for m in await outbox(pool, account_id)] == ["first"]
     events = await fetch_events(pool, account_id)
     assert "follow_up_cancelled" in events and "follow_up_sent" not in events
@@ -113,6 +123,7 @@ async def test_3_opt_out_while_smtp_is_down_means_nothing_is_delivered_when_it_i
         controller.start()
         try:
             result = await asyncio.wait_for(handle.result(), 60)
+            assert await stored_review_matches(pool, handle)
         finally:
             controller.stop()
     assert result.outcome == Outcome.opted_out
