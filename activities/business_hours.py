@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from reactivation.delivery_models import SendPlan, SendTimeRequest
+from reactivation.delivery_model import SendPlan, SendTimeRequest
 from reactivation.send_window import next_send_time, parse_window, zone
 
 

@@ -21,7 +21,7 @@ from db.ledger import record_steps
 from db.outbox import claim_message, message_status, set_status, store_message
 from db.send_guard_queries import guard_facts, lock_account
 from db.suppression import suppress_address
-from reactivation.delivery_models import (
+from reactivation.delivery_model import (
     AddressRefused,
     DeliveryOutcomeUnknown,
     DeliveryRequest,

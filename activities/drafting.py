@@ -21,10 +21,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from config.settings import Settings
-from reactivation.activity_models import DraftRequest, DraftResult
 from reactivation.citations import check_citations, check_claims
 from reactivation.guardrails import check_draft
 from reactivation.prompts import DraftOutput, build_messages
+from reactivation.review_model import DraftRequest, DraftResult
 from reactivation.templates import draft_brief, draft_outreach
 
 

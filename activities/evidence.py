@@ -9,8 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db.evidence_queries import AccountNotFound, load_evidence
-from reactivation.activity_models import EvidenceRequest
-from reactivation.models import EvidencePack
+from reactivation.evidence_model import EvidencePack, EvidenceRequest
 
 
 class EvidenceActivities:

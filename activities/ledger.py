@@ -6,7 +6,7 @@ import asyncpg
 from temporalio import activity
 
 from db.ledger import record_step, record_steps
-from reactivation.ledger_models import StepRecord
+from reactivation.ledger_model import StepRecord
 
 
 class LedgerActivities:

@@ -19,7 +19,7 @@ from activities.smtp_sender import send_email
 from config.settings import Settings
 from db import notifications as outbox
 from reactivation import notifications as compose
-from reactivation.delivery_models import (
+from reactivation.delivery_model import (
     AddressRefused,
     DeliveryOutcomeUnknown,
     InvalidMessage,

@@ -22,7 +22,7 @@ from client.starter import start_reactivation
 from config.settings import Settings, policy_from
 from db.reentry_queries import reentry_facts
 from db.scan_queries import dormant_page
-from reactivation.scan_models import ScanCursor, ScanPageRequest, ScanPageResult
+from reactivation.scan_model import ScanCursor, ScanPageRequest, ScanPageResult
 
 START_CONCURRENCY = 20
 

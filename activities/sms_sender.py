@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 
 from config.settings import Settings
-from reactivation.delivery_models import AddressRefused, OutgoingMessage
+from reactivation.delivery_model import AddressRefused, OutgoingMessage
 
 
 class SmsUnavailable(Exception):

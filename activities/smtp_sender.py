@@ -15,7 +15,7 @@ from email.policy import SMTP as SMTP_POLICY
 import aiosmtplib
 
 from config.settings import Settings
-from reactivation.delivery_models import AddressRefused, DeliveryOutcomeUnknown, InvalidMessage, OutgoingMessage
+from reactivation.delivery_model import AddressRefused, DeliveryOutcomeUnknown, InvalidMessage, OutgoingMessage
 from reactivation.plain_text import body_unsafe, header_unsafe
 
 

@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.crm_events import mark_delivered
-from reactivation.models import CrmEvent
+from reactivation.review_model import CrmEvent
 from reactivation.vocabulary import CrmEventType
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for

@@ -23,7 +23,7 @@ from api.deps import OneLineText, Text, ZonedDatetime, can_see
 from db.owners import Principal
 from db.reviews import account_owner, projection_for
 from reactivation.decision_proof import sign
-from reactivation.models import Decision, DecisionResult
+from reactivation.review_model import Decision, DecisionResult
 from reactivation.vocabulary import Action, RefusalKind
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for

@@ -43,8 +43,8 @@ from reactivation.inbound_mail import (
     parse_message,
     reply_token,
 )
-from reactivation.models import CrmEvent
 from reactivation.plain_text import one_line
+from reactivation.review_model import CrmEvent
 from reactivation.vocabulary import CrmEventType, InboundClass
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from reactivation.models import (
+from reactivation.evidence_model import (
     AccountFacts,
     EvidencePack,
     HistorySummary,

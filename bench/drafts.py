@@ -26,16 +26,14 @@ from pathlib import Path
 from statistics import mean
 
 from bench.draft_cases import AS_OF, Case, all_cases, demo_cases, hard_cases  # noqa: F401 - re-exported for tests
+from reactivation.assessment_model import Assessment
+from reactivation.evidence_model import EvidencePack
 from reactivation.guardrails import check_draft
-from reactivation.models import (
-    Assessment,
-    EvidencePack,
-    OutreachDraft,
-)
-from reactivation.models import Path as AccountPath
 from reactivation.policy import assess
+from reactivation.review_model import OutreachDraft
 from reactivation.specificity import evidence_sources, stock_phrases
 from reactivation.templates import draft_outreach
+from reactivation.vocabulary import Path as AccountPath
 
 RESULTS = Path(__file__).resolve().parent / "results" / "drafts.json"
 DRAFTED = (AccountPath.account_led, AccountPath.marketing_led, AccountPath.hold)
@@ -122,7 +120,7 @@ async def evaluate_llm(cases: list[Case]) -> DrafterReport | None:
 
     from activities.drafting import DraftingActivities
     from config.settings import load_settings
-    from reactivation.activity_models import DraftRequest
+    from reactivation.review_model import DraftRequest
 
     settings = load_settings()
     activities = DraftingActivities(settings)

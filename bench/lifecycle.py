@@ -25,7 +25,7 @@ from bench.crm import (
 from bench.history_payloads import history_breakdown, trace_after_update
 from bench.stack import APPROVE_CONCURRENCY, Progress, bounded, percentile
 from config.settings import Settings
-from reactivation.models import Decision
+from reactivation.review_model import Decision
 from tests.support.lifecycle_helpers import running_worker
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for

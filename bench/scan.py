@@ -16,7 +16,7 @@ import asyncpg
 
 from bench.stack import Progress, percentile
 from db.scan_queries import dormant_page
-from reactivation.scan_models import ScanInput
+from reactivation.scan_model import ScanInput
 
 SCHEMA = "bench_scan"
 DORMANCY_DAYS = 90

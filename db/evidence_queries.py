@@ -13,7 +13,7 @@ from datetime import datetime
 import asyncpg
 
 from db.suppression import suppression_of
-from reactivation.models import (
+from reactivation.evidence_model import (
     AccountFacts,
     EvidencePack,
     HistorySummary,

@@ -17,7 +17,7 @@ import asyncpg
 
 from reactivation.vocabulary import InboundClass, LedgerKind
 
-TOKEN = re.compile(r"^[0-9a-f]{32}$")  # the digest part of our Message-IDs (reactivation.delivery_models)
+TOKEN = re.compile(r"^[0-9a-f]{32}$")  # the digest part of our Message-IDs (reactivation.delivery_model)
 
 
 @dataclass(frozen=True)

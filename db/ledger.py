@@ -11,7 +11,7 @@ import json
 
 import asyncpg
 
-from reactivation.ledger_models import StepRecord
+from reactivation.ledger_model import StepRecord
 
 _PROJECTION_UPSERT = """INSERT INTO review_projection AS p
            (account_id, workflow_id, episode, stage, path, priority, owner_email, segment, tier,

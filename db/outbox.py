@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from reactivation.delivery_models import OutgoingMessage
+from reactivation.delivery_model import OutgoingMessage
 
 
 async def store_message(conn: asyncpg.Connection, message: OutgoingMessage, delivery: str) -> tuple[str, bool]:

@@ -1,5 +1,5 @@
 """Queries behind the review queue and the account view, over the review projection, and the typed rows they
-return (read-side rows: the write side's payload is `reactivation.ledger_models.ProjectionView`).
+return (read-side rows: the write side's payload is `reactivation.ledger_model.ProjectionView`).
 
 Owner emails are compared case-insensitively: owners are stored in lower case, but a CRM export (and so
 the projection a workflow writes) may spell the same address `Alex.Morgan@...`.
@@ -15,7 +15,9 @@ import asyncpg
 from pydantic import BaseModel, ValidationError
 
 from db.evidence_queries import AccountNotFound, load_evidence
-from reactivation.models import EvidencePack, Outcome, Path, ReviewState, Stage
+from reactivation.evidence_model import EvidencePack
+from reactivation.review_model import ReviewState
+from reactivation.vocabulary import Outcome, Path, Stage
 
 QUEUE_COLUMNS = """account_id, workflow_id, stage, path, priority, owner_email, segment, tier, last_activity_at,
                    account_value, risk_level, recommended_next_step, draft_version, outcome, updated_at"""

@@ -24,7 +24,7 @@ from temporalio.client import (
 
 from client.connect import connect_temporal
 from config.settings import Settings
-from reactivation.scan_models import ScanInput, ScanResult
+from reactivation.scan_model import ScanInput, ScanResult
 from workflows.dormancy_scan import DormancyScanWorkflow
 
 SCHEDULE_ID = "dormant-scan"

@@ -9,8 +9,9 @@ they travel in workflow payloads (history size is bounded).
 
 from __future__ import annotations
 
-from reactivation.models import Claim, EvidencePack
+from reactivation.evidence_model import EvidencePack
 from reactivation.plain_text import one_line
+from reactivation.review_model import Claim
 
 MAX_CLAIMS = 8  # per brief and per draft
 MAX_SENTENCE_CHARS = 300

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 
-from reactivation.models import Decision
+from reactivation.review_model import Decision
 
 
 def keys_from(setting: str | None) -> tuple[bytes, ...]:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 
-from reactivation.models import Assessment, EvidencePack, OutreachDraft, Path
+from reactivation.assessment_model import Assessment
+from reactivation.evidence_model import EvidencePack
 from reactivation.plain_text import body_unsafe, header_unsafe
+from reactivation.review_model import OutreachDraft
 from reactivation.specificity import specificity_violations
+from reactivation.vocabulary import Path
 
 SMS_LIMIT = 320
 EMAIL_BODY_LIMIT = 2000

@@ -48,8 +48,8 @@ from reactivation.lifecycle_rules import (
     with_edits,
 )
 from reactivation.lifecycle_sending import SendingSteps
-from reactivation.models import CrmEvent, Decision, DecisionRecord
 from reactivation.reentry import owner_until
+from reactivation.review_model import CrmEvent, Decision, DecisionRecord
 from reactivation.vocabulary import STOP_EVENTS, Action, CrmEventType, LedgerKind, MessageKind, Outcome, Path
 
 

@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from reactivation.models import Assessment, CrmEvent, Decision, OutreachDraft, ReviewBrief, ReviewState
+from reactivation.assessment_model import Assessment
 from reactivation.policy_config import PolicyRules
+from reactivation.review_model import CrmEvent, Decision, OutreachDraft, ReviewBrief, ReviewState
 from reactivation.vocabulary import DeliveryStatus, GuardStop, LedgerKind, MessageKind, Outcome, Stage
 
 

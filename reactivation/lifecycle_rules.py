@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from reactivation.guardrails import SMS_LIMIT
 from reactivation.lifecycle_model import LifecycleState, Phase, Refusal
-from reactivation.models import Decision, OutreachDraft, ReviewState
 from reactivation.plain_text import header_unsafe
+from reactivation.review_model import Decision, OutreachDraft, ReviewState
 from reactivation.vocabulary import Action, CrmEventType, Outcome, Path, RefusalKind, Stage
 
 _PHASE_STAGE = {

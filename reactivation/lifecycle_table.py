@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from reactivation.assessment_model import Assessment, Priority
 from reactivation.holdout import assign_arm
 from reactivation.lifecycle import transition
 from reactivation.lifecycle_model import (
@@ -28,17 +29,8 @@ from reactivation.lifecycle_model import (
     TimerFired,
 )
 from reactivation.lifecycle_rules import refusal
-from reactivation.models import (
-    Assessment,
-    CrmEvent,
-    Decision,
-    OutreachDraft,
-    Priority,
-    ReviewBrief,
-    ReviewState,
-    Stage,
-)
-from reactivation.vocabulary import Action, CrmEventType, DeliveryStatus, MessageKind, Path
+from reactivation.review_model import CrmEvent, Decision, OutreachDraft, ReviewBrief, ReviewState
+from reactivation.vocabulary import Action, CrmEventType, DeliveryStatus, MessageKind, Path, Stage
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 OWNER = "owner@example.com"

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from reactivation.models import Assessment, EvidencePack, NoteFact, Path, RuleVerdict
+from reactivation.assessment_model import Assessment, RuleVerdict
+from reactivation.evidence_model import EvidencePack, NoteFact
 from reactivation.policy_config import PolicyConfig, PolicyRules
 from reactivation.scoring import score_priority
+from reactivation.vocabulary import Path
 
 DEFAULT_POLICY = PolicyConfig.current()
 

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from reactivation.assessment_model import Assessment
 from reactivation.citations import (
     MAX_ACTIVITY_ITEMS,
     account_field_source,
     activity_source,
 )
-from reactivation.models import Assessment, EvidencePack, OutreachDraft, ReviewBrief
+from reactivation.evidence_model import EvidencePack
 from reactivation.plain_text import one_line
+from reactivation.review_model import OutreachDraft, ReviewBrief
 
 FENCE = "<<<CUSTOMER_DATA"
 END_FENCE = "CUSTOMER_DATA>>>"

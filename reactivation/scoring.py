@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from reactivation.models import EvidencePack, Priority, PriorityFactor
+from reactivation.assessment_model import Priority, PriorityFactor
+from reactivation.evidence_model import EvidencePack
 from reactivation.policy_config import PolicyRules
 
 _FIT = {"high": 20.0, "medium": 12.0, "low": 3.0, "unknown": 8.0}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reactivation.models import Assessment
+from reactivation.assessment_model import Assessment
 from reactivation.vocabulary import CrmEventType, GuardStop
 
 # Flags the workflow adds from CRM events (not from the evidence): they do not change the verdict on send.

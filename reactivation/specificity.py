@@ -24,8 +24,10 @@ from enum import StrEnum
 
 from reactivation.citations import account_field_source
 from reactivation.citations import evidence_sources as citable_sources
-from reactivation.models import EvidencePack, OutreachDraft, Path
+from reactivation.evidence_model import EvidencePack
 from reactivation.plain_text import one_line
+from reactivation.review_model import OutreachDraft
+from reactivation.vocabulary import Path
 
 PASTE_RUN = 6  # this many words in a row copied from a note, ticket body or the reason is a pasted field
 REASON_MIN_WORDS = 4  # a reason this long, copied whole, is pasted too

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from reactivation.citations import account_field_source
-from reactivation.models import EvidencePack, NoteFact, OrderFact
+from reactivation.evidence_model import EvidencePack, NoteFact, OrderFact
 from reactivation.plain_text import one_line
 from reactivation.template_text import (
     MONTHS,

@@ -11,8 +11,9 @@ import re
 from datetime import datetime
 
 from reactivation.citations import MAX_SENTENCE_CHARS, MAX_SOURCES_PER_CLAIM
-from reactivation.models import Claim, OrderFact
+from reactivation.evidence_model import OrderFact
 from reactivation.plain_text import one_line
+from reactivation.review_model import Claim
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")

@@ -25,16 +25,11 @@ The hooks are in reactivation/template_hooks.py and the text helpers in reactiva
 
 from __future__ import annotations
 
+from reactivation.assessment_model import Assessment
 from reactivation.citations import MAX_CLAIMS, account_field_source
+from reactivation.evidence_model import EvidencePack, OfferFact
 from reactivation.guardrails import SMS_LIMIT, check_draft
-from reactivation.models import (
-    Assessment,
-    EvidencePack,
-    OfferFact,
-    OutreachDraft,
-    Path,
-    ReviewBrief,
-)
+from reactivation.review_model import OutreachDraft, ReviewBrief
 from reactivation.specificity import OWNER_VOICED, first_name, owner_name
 from reactivation.template_hooks import (
     HOOK_ORDER,
@@ -62,6 +57,7 @@ from reactivation.template_text import (
     _claim,
     _lower_first,
 )
+from reactivation.vocabulary import Path
 
 __all__ = [
     "HOOK_ORDER", "MONTHS", "NAME_CHARS", "NOTE_RECENT_DAYS", "OFFER_CHARS", "PRODUCT_CHARS", "SEASON_AHEAD_MONTHS",

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from reactivation.scan_models import ScanInput, ScanPageRequest, ScanPageResult, ScanResult, add_counts
+    from reactivation.scan_model import ScanInput, ScanPageRequest, ScanPageResult, ScanResult, add_counts
 
 SCAN_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1))
 

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from reactivation.decision_proof import verify
+    from reactivation.evidence_model import EvidencePack
     from reactivation.lifecycle import transition
     from reactivation.lifecycle_model import (
         Begin,
@@ -43,9 +44,9 @@ with workflow.unsafe.imports_passed_through():
         TimerFired,
     )
     from reactivation.lifecycle_rules import refusal
-    from reactivation.models import CrmEvent, Decision, DecisionResult, EvidencePack, ReviewState, Stage
     from reactivation.policy import assess
-    from reactivation.vocabulary import DeliveryStatus, RefusalKind
+    from reactivation.review_model import CrmEvent, Decision, DecisionResult, ReviewState
+    from reactivation.vocabulary import DeliveryStatus, RefusalKind, Stage
     from workflows import decision_keys
     from workflows import lifecycle_io as io
     from workflows.dormant_account_models import DormantAccountInput, DormantAccountResult

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from reactivation.models import Outcome, ReviewState, Stage
 from reactivation.policy_config import PolicyConfig
+from reactivation.review_model import ReviewState
+from reactivation.vocabulary import Outcome, Stage
 
 
 class LifecycleTimings(BaseModel):

@@ -16,11 +16,12 @@ from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUp
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from reactivation.activity_models import DraftRequest, DraftResult, EvidenceRequest
-    from reactivation.delivery_models import DeliveryRequest, DeliveryResult, SendPlan, SendTimeRequest
-    from reactivation.ledger_models import ProjectionView, StepRecord
+    from reactivation.assessment_model import Assessment
+    from reactivation.delivery_model import DeliveryRequest, DeliveryResult, SendPlan, SendTimeRequest
+    from reactivation.evidence_model import EvidencePack, EvidenceRequest
+    from reactivation.ledger_model import ProjectionView, StepRecord
     from reactivation.lifecycle_model import Deliver, LifecycleState, PrepareDraft, Record
-    from reactivation.models import Assessment, EvidencePack
+    from reactivation.review_model import DraftRequest, DraftResult
     from reactivation.send_guard import send_fingerprint
     from reactivation.vocabulary import DeliveryStatus, MessageKind, Stage
     from workflows.dormant_account_models import DormantAccountInput

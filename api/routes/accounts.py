@@ -17,7 +17,7 @@ from api.decisions import DecisionIn, owned_stage, submit_decision
 from api.deps import ERRORS, AccountIdPath, AppSettings, Caller, Pool, Temporal, decision_keys_of
 from api.reentry import reentry_verdict, review_again
 from db.reviews import account_view
-from reactivation.models import DecisionResult
+from reactivation.review_model import DecisionResult
 
 router = APIRouter(prefix="/v1/accounts", tags=["review"], responses=ERRORS)
 

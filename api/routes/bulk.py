@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from api.decisions import DecisionIn, not_found, submit_decision
 from api.deps import ERRORS, AccountIdField, AppSettings, Caller, Pool, Temporal, decision_keys_of
 from db.reviews import projection_for
-from reactivation.models import Path
+from reactivation.vocabulary import Path
 
 router = APIRouter(prefix="/v1/accounts", tags=["review"], responses=ERRORS)
 

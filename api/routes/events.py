@@ -18,7 +18,7 @@ from api.crm_signal import signal_event
 from api.deps import ERRORS, AccountIdField, CrmCaller, EmailText, Pool, Temporal, Text
 from db.crm_events import record_event
 from db.reviews import account_owner
-from reactivation.models import CrmEvent
+from reactivation.review_model import CrmEvent
 from reactivation.vocabulary import CrmEventType
 
 router = APIRouter(prefix="/v1", tags=["crm"], responses=ERRORS)

@@ -10,7 +10,7 @@ from pydantic import field_serializer
 
 from api.deps import ERRORS, Caller, Pool
 from db import reviews
-from reactivation.models import Stage
+from reactivation.vocabulary import Stage
 
 router = APIRouter(prefix="/v1", tags=["review"], responses=ERRORS)
 

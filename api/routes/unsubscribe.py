@@ -22,7 +22,7 @@ from api.crm_signal import signal_event
 from api.deps import ERRORS, AppSettings, Pool, Temporal
 from db.crm_events import record_event
 from db.suppression import suppress_address
-from reactivation.models import CrmEvent
+from reactivation.review_model import CrmEvent
 from reactivation.unsubscribe import verify
 
 router = APIRouter(prefix="/v1/unsubscribe", tags=["unsubscribe"], responses=ERRORS)

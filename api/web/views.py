@@ -21,8 +21,10 @@ from api.decisions import DecisionAnswer, DecisionIn
 from db.inbound import account_thread
 from db.outbox import list_outbox
 from db.reviews import ProjectionRow, account_view
+from reactivation.evidence_model import EvidencePack
 from reactivation.lifecycle_rules import allowed_actions
-from reactivation.models import EvidencePack, Path, ReviewState, Stage
+from reactivation.review_model import ReviewState
+from reactivation.vocabulary import Path, Stage
 from workflows.dormant_account import DormantAccountWorkflow
 from workflows.dormant_account_models import workflow_id_for
 

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from dormant.processes import free_port
-from reactivation.models import Decision
+from reactivation.review_model import Decision
 from reactivation.unsubscribe import UnsubscribeToken, verify
 from tests.support.crm_fixtures import add_account
 from tests.support.lifecycle_helpers import OWNER, review_then_approve, running_worker, start_account, wait_for_stage
@@ -86,7 +86,7 @@ async def test_a_crashed_send_is_resent_only_if_smtp_data_never_started(client, 
     """A crash leaves the claim `sending` (before SMTP DATA: the server cannot have the message, so the retry
     sends it) or `handing_off` (inside DATA: it may have it, so the retry marks it `uncertain` and does not
     send again: at most once)."""
-    from reactivation.delivery_models import idempotency_key
+    from reactivation.delivery_model import idempotency_key
 
     account_id = f"{prefix}-crash"
     await add_account(pool, account_id, contact_email=f"{prefix}@example.com")

@@ -16,11 +16,9 @@ from temporalio.testing import ActivityEnvironment
 from activities.drafting import DraftingActivities
 from config.settings import load_settings
 from dormant.processes import free_port
-from reactivation.activity_models import DraftRequest
 from reactivation.citations import check_claims
-from reactivation.models import (
+from reactivation.evidence_model import (
     AccountFacts,
-    Claim,
     EvidencePack,
     HistorySummary,
     NoteFact,
@@ -30,6 +28,7 @@ from reactivation.models import (
 )
 from reactivation.policy import assess
 from reactivation.prompts import END_FENCE, FENCE, build_messages
+from reactivation.review_model import Claim, DraftRequest
 from tests.support.crm_fixtures import add_account
 from tests.support.fake_openai import FakeOpenAI, completion, draft_json, specific_json
 from tests.support.ledger import fetch_events

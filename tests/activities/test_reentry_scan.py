@@ -14,7 +14,7 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.owners import add_owner
-from reactivation.scan_models import ScanCursor, ScanInput
+from reactivation.scan_model import ScanCursor, ScanInput
 from tests.support.api import api_client, bearer
 from tests.support.crm_fixtures import add_account
 from tests.support.lifecycle_helpers import running_worker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reactivation.scan_models import ScanInput
+from reactivation.scan_model import ScanInput
 from tests.support.crm_fixtures import add_account
 from tests.support.lifecycle_helpers import running_worker
 from workflows.dormancy_scan import DormancyScanWorkflow

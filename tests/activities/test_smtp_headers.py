@@ -15,7 +15,7 @@ import pytest
 from activities.smtp_sender import send_email, to_bytes, to_email
 from config.settings import load_settings
 from dormant.processes import free_port
-from reactivation.delivery_models import InvalidMessage, OutgoingMessage
+from reactivation.delivery_model import InvalidMessage, OutgoingMessage
 
 
 def message(**overrides) -> OutgoingMessage:

@@ -219,7 +219,7 @@ async def test_owner_approves_in_a_real_browser(client, pool, settings, prefix):
 
 async def test_outbox_page_lists_the_owners_messages_only(pool, settings, prefix):
     from db.outbox import store_message
-    from reactivation.delivery_models import OutgoingMessage
+    from reactivation.delivery_model import OutgoingMessage
 
     owner, other = f"{prefix}-owner@test.dormant", f"{prefix}-other@test.dormant"
     async with pool.acquire() as conn:

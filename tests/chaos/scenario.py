@@ -29,7 +29,7 @@ from db.pool import create_pool
 from dormant.embedded_pg import EmbeddedPostgres
 from dormant.processes import free_port, spawn
 from dormant.temporal_dev import TemporalDevServer
-from reactivation.models import CrmEvent, Decision
+from reactivation.review_model import CrmEvent, Decision
 from tests.chaos.servers import FlakyLlm, RestartableSmtp
 from tests.support.crm_fixtures import add_account
 from tests.support.worker_process import worker_env

@@ -14,8 +14,8 @@ from db.crm_import import ImportFailed, import_directory
 from db.evidence_queries import load_evidence
 from dormant.demo import DEMO_DATA
 from reactivation.crm_schema import MAX_CELL, SPECS
-from reactivation.models import Path as ReviewPath
 from reactivation.policy import assess
+from reactivation.vocabulary import Path as ReviewPath
 
 ACCOUNT_COLUMNS = list(SPECS["accounts.csv"].columns)
 TABLES = {"accounts": "account_id", "tickets": "account_id", "orders": "account_id", "activities": "account_id",

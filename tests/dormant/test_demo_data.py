@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dormant.demo import DEMO_DATA, DEMO_OWNER
-from reactivation.models import AccountFacts, EvidencePack, HistorySummary, NoteFact, Path, TicketFact
+from reactivation.evidence_model import AccountFacts, EvidencePack, HistorySummary, NoteFact, TicketFact
 from reactivation.policy import assess
+from reactivation.vocabulary import Path
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)  # the data's dates are absolute; so is this test's clock
 DORMANCY = timedelta(days=90)

@@ -14,19 +14,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.drafting import DraftingActivities
 from config.settings import load_settings
-from reactivation.activity_models import DraftRequest
+from reactivation.evidence_model import AccountFacts, EvidencePack, HistorySummary, OfferFact, OrderFact, TicketFact
 from reactivation.guardrails import check_draft
-from reactivation.models import (
-    AccountFacts,
-    Claim,
-    EvidencePack,
-    HistorySummary,
-    OfferFact,
-    OrderFact,
-    OutreachDraft,
-    TicketFact,
-)
 from reactivation.policy import assess
+from reactivation.review_model import Claim, DraftRequest, OutreachDraft
 from reactivation.templates import draft_outreach
 from tests.support.fake_openai import FakeOpenAI, completion, draft_json
 

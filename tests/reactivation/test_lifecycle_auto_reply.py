@@ -17,8 +17,8 @@ from reactivation.lifecycle_model import (
     WaitKind,
     Wake,
 )
-from reactivation.models import CrmEvent, OutreachDraft, ReviewState, Stage
-from reactivation.vocabulary import CrmEventType, MessageKind
+from reactivation.review_model import CrmEvent, OutreachDraft, ReviewState
+from reactivation.vocabulary import CrmEventType, MessageKind, Stage
 
 SENT = datetime(2026, 12, 2, 10, tzinfo=UTC)
 CONFIG = LifecycleConfig(account_id="a-1", follow_up_after=timedelta(days=2), outcome_window=timedelta(days=30))

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from reactivation.assessment_model import Assessment, Priority
 from reactivation.lifecycle import transition
 from reactivation.lifecycle_model import (
     Begin,
@@ -37,16 +38,7 @@ from reactivation.lifecycle_model import (
     TimerFired,
 )
 from reactivation.lifecycle_rules import refusal, stage_for, with_edits
-from reactivation.models import (
-    Assessment,
-    CrmEvent,
-    Decision,
-    OutreachDraft,
-    Priority,
-    ReviewBrief,
-    ReviewState,
-    Stage,
-)
+from reactivation.review_model import CrmEvent, Decision, OutreachDraft, ReviewBrief, ReviewState
 from reactivation.vocabulary import (
     Action,
     CrmEventType,
@@ -55,6 +47,7 @@ from reactivation.vocabulary import (
     LedgerKind,
     MessageKind,
     Path,
+    Stage,
 )
 
 OWNER, OTHER, ADMIN = "owner@test.dormant", "someone@test.dormant", "admin@test.dormant"

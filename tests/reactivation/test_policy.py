@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reactivation.models import AccountFacts, EvidencePack, HistorySummary, NoteFact, Path, TicketFact
+from reactivation.evidence_model import AccountFacts, EvidencePack, HistorySummary, NoteFact, TicketFact
 from reactivation.policy import assess
 from reactivation.templates import draft_outreach
+from reactivation.vocabulary import Path
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -126,7 +127,7 @@ def test_seed_example_unresolved_billing_issue_recommends_an_owner_call():
 
 def test_field_notes_case_self_serve_with_consent_gets_a_discount():
     """The field notes: a self-serve, low-value account with consent, 90 days quiet."""
-    from reactivation.models import OfferFact
+    from reactivation.evidence_model import OfferFact
 
     p = pack(tier="self_serve", account_value=300, last_activity_at=NOW - timedelta(days=90))
     p.offers = [OfferFact(source="offers:OFF-20", offer_id="OFF-20", name="20% off your next job posting",

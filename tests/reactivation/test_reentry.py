@@ -23,7 +23,7 @@ from reactivation.reentry import (
     reentry_skip,
     reopen_after,
 )
-from reactivation.scan_models import ScanResult, add_counts
+from reactivation.scan_model import ScanResult, add_counts
 from reactivation.vocabulary import Outcome
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

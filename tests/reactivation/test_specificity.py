@@ -7,24 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from reactivation.evidence_model import AccountFacts, EvidencePack, NoteFact, OrderFact, TicketFact
 from reactivation.guardrails import check_draft
-from reactivation.models import (
-    AccountFacts,
-    Claim,
-    EvidencePack,
-    NoteFact,
-    OrderFact,
-    OutreachDraft,
-    Path,
-    TicketFact,
-)
 from reactivation.policy import assess
+from reactivation.review_model import Claim, OutreachDraft
 from reactivation.specificity import (
     owner_name,
     pasted_runs,
     referenced_facts,
     stock_phrases,
 )
+from reactivation.vocabulary import Path
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 NOTE = "Expanding to two more practices this year; asked about bulk pricing for new locations."

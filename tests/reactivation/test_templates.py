@@ -7,18 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reactivation.guardrails import SMS_LIMIT, check_draft
-from reactivation.models import (
+from reactivation.assessment_model import Assessment
+from reactivation.evidence_model import (
     AccountFacts,
-    Assessment,
     EvidencePack,
     HistorySummary,
     NoteFact,
     OfferFact,
     OrderFact,
-    Path,
     TicketFact,
 )
+from reactivation.guardrails import SMS_LIMIT, check_draft
 from reactivation.policy import assess
 from reactivation.specificity import stock_phrases
 from reactivation.templates import (
@@ -29,6 +28,7 @@ from reactivation.templates import (
     hooks,
     rephrase_reason,
 )
+from reactivation.vocabulary import Path
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 OWNER = "alex.morgan@demo.dormant"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 
-from reactivation.models import ReviewState
+from reactivation.review_model import ReviewState
 from worker import build_workers
 from workflows.dormant_account import DormantAccountWorkflow
 
@@ -68,7 +68,7 @@ async def keep_history(handle: WorkflowHandle, name: str) -> None:
 
 async def approve(handle: WorkflowHandle, version: int = 1, **edits):
     """The owner approves draft `version` through the Update (edits optional)."""
-    from reactivation.models import Decision
+    from reactivation.review_model import Decision
 
     return await handle.execute_update(DormantAccountWorkflow.decide,
                                        Decision(action="approve", draft_version=version, decided_by=OWNER, **edits))

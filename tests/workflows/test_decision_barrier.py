@@ -13,7 +13,7 @@ import asyncio
 import pytest
 from temporalio.api.enums.v1 import EventType
 
-from reactivation.models import Decision
+from reactivation.review_model import Decision
 from tests.support.crm_fixtures import add_account
 from tests.support.lifecycle_helpers import OWNER, keep_history, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow

@@ -17,7 +17,7 @@ from api.decisions import DecisionIn, submit_decision
 from db.owners import Principal
 from dormant.temporal_dev import temporal_cli
 from reactivation.decision_proof import keys_from, sign
-from reactivation.models import Decision
+from reactivation.review_model import Decision
 from tests.support.crm_fixtures import add_account
 from tests.support.lifecycle_helpers import OWNER, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC
 
 from client.starter import start_reactivation
-from reactivation.models import Decision, Outcome
+from reactivation.review_model import Decision
+from reactivation.vocabulary import Outcome
 from tests.support.crm_fixtures import add_account
 from tests.support.ledger import fetch_events
 from tests.support.lifecycle_helpers import keep_history, running_worker, wait_for_stage
@@ -55,7 +56,7 @@ async def test_one_account_end_to_end(client, pool, settings, prefix):
 async def test_activity_after_first_email_means_no_follow_up(client, pool, settings, prefix):
     from datetime import datetime
 
-    from reactivation.models import CrmEvent
+    from reactivation.review_model import CrmEvent
 
     account_id = f"{prefix}-back"
     await add_account(pool, account_id)

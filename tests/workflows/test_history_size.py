@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from temporalio.api.enums.v1 import EventType
 
-from reactivation.models import ReviewState
+from reactivation.review_model import ReviewState
 from tests.support.crm_fixtures import add_account
 from tests.support.lifecycle_helpers import approve, keep_history, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow

@@ -9,7 +9,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from reactivation.holdout import assign_arm
-from reactivation.models import CrmEvent
+from reactivation.review_model import CrmEvent
 from tests.support.crm_fixtures import add_account
 from tests.support.ledger import fetch_events
 from tests.support.lifecycle_helpers import approve, keep_history, running_worker, start_account, wait_for_stage

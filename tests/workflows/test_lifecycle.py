@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from reactivation.models import CrmEvent, Decision, Outcome
+from reactivation.review_model import CrmEvent, Decision
+from reactivation.vocabulary import Outcome
 from tests.support.crm_fixtures import add_account, add_ticket
 from tests.support.ledger import fetch_events
 from tests.support.lifecycle_helpers import OWNER, keep_history, running_worker, start_account, wait_for_stage

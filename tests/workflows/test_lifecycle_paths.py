@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-from reactivation.models import CrmEvent, Decision, Outcome
+from reactivation.review_model import CrmEvent, Decision
+from reactivation.vocabulary import Outcome
 from tests.support.crm_fixtures import add_account
 from tests.support.ledger import fetch_events
 from tests.support.lifecycle_helpers import (

@@ -14,8 +14,9 @@ from temporalio.exceptions import ApplicationError
 from api.reentry import reentry_verdict
 from db.crm_events import record_event
 from dormant.processes import free_port
-from reactivation.models import CrmEvent, Decision, Outcome
 from reactivation.reentry import SkipReason
+from reactivation.review_model import CrmEvent, Decision
+from reactivation.vocabulary import Outcome
 from tests.activities.test_delivery_smtp import Sink, smtp_settings
 from tests.support.crm_fixtures import add_account
 from tests.support.ledger import fetch_events

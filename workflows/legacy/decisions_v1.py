@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reactivation.guardrails import SMS_LIMIT
-from reactivation.models import Decision, ReviewState, Stage
+from reactivation.review_model import Decision, ReviewState
+from reactivation.vocabulary import Stage
 
 ALLOWED_ACTIONS: dict[Stage, frozenset[str]] = {
     Stage.awaiting_review: frozenset({"approve", "hold", "close", "monitor", "redraft"}),

@@ -26,19 +26,10 @@ from datetime import UTC, datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from reactivation.evidence_model import EvidencePack
     from reactivation.holdout import assign_arm
-    from reactivation.models import (
-        CrmEvent,
-        Decision,
-        DecisionRecord,
-        DecisionResult,
-        EvidencePack,
-        Outcome,
-        OutreachDraft,
-        Path,
-        ReviewState,
-        Stage,
-    )
+    from reactivation.review_model import CrmEvent, Decision, DecisionRecord, DecisionResult, OutreachDraft, ReviewState
+    from reactivation.vocabulary import Outcome, Path, Stage
     from workflows.dormant_account_models import DormantAccountInput, DormantAccountResult
     from workflows.legacy.decisions_v1 import refusal_for
 from workflows.legacy.v1_common import (

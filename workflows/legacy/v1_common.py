@@ -12,9 +12,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
-    from reactivation.models import (
-        Outcome,
-    )
+    from reactivation.vocabulary import Outcome
 
 ACCOUNT_ID = SearchAttributeKey.for_keyword("AccountId")
 ACCOUNT_OWNER = SearchAttributeKey.for_keyword("AccountOwner")

@@ -11,13 +11,9 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from reactivation.delivery_models import SendPlan, SendTimeRequest
-    from reactivation.models import (
-        CrmEvent,
-        Outcome,
-        Path,
-        Stage,
-    )
+    from reactivation.delivery_model import SendPlan, SendTimeRequest
+    from reactivation.review_model import CrmEvent
+    from reactivation.vocabulary import Outcome, Path, Stage
     from workflows.dormant_account_models import DormantAccountResult
 from workflows.legacy.v1_common import (
     BOUNCE_PATCH,

@@ -12,20 +12,13 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from reactivation.activity_models import DraftRequest, DraftResult, EvidenceRequest
-    from reactivation.delivery_models import DeliveryRequest, DeliveryResult
-    from reactivation.ledger_models import ProjectionView, StepRecord
-    from reactivation.models import (
-        Assessment,
-        CrmEvent,
-        Decision,
-        EvidencePack,
-        Outcome,
-        OutreachDraft,
-        Path,
-        Stage,
-    )
+    from reactivation.assessment_model import Assessment
+    from reactivation.delivery_model import DeliveryRequest, DeliveryResult
+    from reactivation.evidence_model import EvidencePack, EvidenceRequest
+    from reactivation.ledger_model import ProjectionView, StepRecord
     from reactivation.policy import assess
+    from reactivation.review_model import CrmEvent, Decision, DraftRequest, DraftResult, OutreachDraft
+    from reactivation.vocabulary import Outcome, Path, Stage
     from workflows.dormant_account_models import DormantAccountResult
 from workflows.legacy.v1_common import (
     ACCOUNT_ID,

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from reactivation.ledger_models import StepRecord
-from reactivation.models import Channel
+from reactivation.evidence_model import Channel
+from reactivation.ledger_model import StepRecord
 from reactivation.policy_config import PolicyConfig
 from reactivation.vocabulary import DeliveryStatus, GuardStop
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from reactivation.models import ReviewState
+from reactivation.review_model import ReviewState
 
 EVENT_TYPES = frozenset({
     "reviewed", "suppressed", "not_ready", "held", "approved", "sent", "follow_up_sent", "responded",
