@@ -18,6 +18,7 @@ from temporalio import activity
 from activities.smtp_sender import send_email
 from config.settings import Settings
 from db import notifications as outbox
+from db.notifications import ClaimedNotification
 from reactivation import notifications as compose
 from reactivation.delivery_model import (
     AddressRefused,
@@ -79,7 +80,7 @@ class NotifyActivities:
             rows = await outbox.claim(conn, BATCH)
         for row in rows:
             if counts.retry:  # SMTP failed earlier in this run: the rest wait for the next run, untried
-                await self._mark(row["notification_key"], NotificationStatus.pending)
+                await self._mark(row.key, NotificationStatus.pending)
                 counts.retry += 1
                 continue
             status = await self._send(row)
@@ -90,9 +91,9 @@ class NotifyActivities:
                 activity.heartbeat(counts.sent)
         return counts
 
-    async def _send(self, row: dict) -> NotificationStatus:
-        key, kind = row["notification_key"], NotificationKind(row["kind"])
-        if not compose.allowed(kind, row["notify"]):
+    async def _send(self, row: ClaimedNotification) -> NotificationStatus:
+        key, kind = row.key, row.kind
+        if not compose.allowed(kind, row.notify):
             await self._mark(key, NotificationStatus.skipped_quiet)
             return NotificationStatus.skipped_quiet
         channels = []
@@ -107,38 +108,38 @@ class NotifyActivities:
                 await self._mark(key, NotificationStatus.failed, f"outcome unknown, not resent: {err}")
                 return NotificationStatus.failed
             except Exception as err:
-                final = row["attempts"] >= MAX_ATTEMPTS
+                final = row.attempts >= MAX_ATTEMPTS
                 status = NotificationStatus.failed if final else NotificationStatus.pending
                 await self._mark(key, status, f"smtp: {type(err).__name__}: {err}")
                 return status
             channels.append("email")
         slack_error = await self._post_slack(row)
-        if slack_error is None and self.settings.slack_webhook_url is not None and row["slack_text"]:
+        if slack_error is None and self.settings.slack_webhook_url is not None and row.slack_text:
             channels.append("slack")
         async with self.pool.acquire() as conn, conn.transaction():
             await outbox.mark(conn, key, NotificationStatus.sent, slack_error)
-            await outbox.record_notified(conn, row, {"kind": kind.value, "recipient": row["recipient"],
+            await outbox.record_notified(conn, row, {"kind": kind.value, "recipient": row.recipient,
                                                      "channels": channels or ["outbox"]})
         return NotificationStatus.sent
 
-    def _message(self, row: dict) -> OutgoingMessage:
+    def _message(self, row: ClaimedNotification) -> OutgoingMessage:
         from_address = self.settings.notify_from or self.settings.mail_from
         domain = from_address.rsplit("@", 1)[-1] or "dormant-outreach.local"
         return OutgoingMessage(
-            idempotency_key=row["notification_key"], message_id=message_id_for(row["notification_key"], domain),
-            account_id=row["account_id"] or "", workflow_id="", kind=row["kind"], channel="email",
-            to_address=row["recipient"], from_address=from_address, subject=row["subject"], body=row["body"],
-            headers={"Message-ID": message_id_for(row["notification_key"], domain),
+            idempotency_key=row.key, message_id=message_id_for(row.key, domain),
+            account_id=row.account_id or "", workflow_id="", kind=row.kind.value, channel="email",
+            to_address=row.recipient, from_address=from_address, subject=row.subject, body=row.body,
+            headers={"Message-ID": message_id_for(row.key, domain),
                      "Auto-Submitted": "auto-generated"})  # RFC 3834: no auto-replies to this
 
-    async def _post_slack(self, row: dict) -> str | None:
+    async def _post_slack(self, row: ClaimedNotification) -> str | None:
         """POST {"text": ...} to the webhook; the error (without the URL, which is a secret) or None."""
-        if self.settings.slack_webhook_url is None or not row["slack_text"]:
+        if self.settings.slack_webhook_url is None or not row.slack_text:
             return None
         try:
             async with httpx.AsyncClient(timeout=SLACK_TIMEOUT_S) as http:
                 response = await http.post(self.settings.slack_webhook_url.get_secret_value(),
-                                           json={"text": row["slack_text"]})
+                                           json={"text": row.slack_text})
             if response.status_code >= 300:
                 return f"slack: HTTP {response.status_code}"
         except httpx.HTTPError as err:

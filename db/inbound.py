@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import asyncpg
+from pydantic import BaseModel
 
 from reactivation.vocabulary import InboundClass, LedgerKind
 
@@ -120,12 +121,35 @@ INBOX_COLUMNS = """id, received_at, source, message_id, from_address, subject, l
                    reason, needs_owner, return_on, addresses, account_id, matched_by"""
 
 
-async def unmatched(conn: asyncpg.Connection, limit: int = 100) -> list[asyncpg.Record]:
-    return await conn.fetch(f"SELECT {INBOX_COLUMNS} FROM inbound_messages WHERE account_id IS NULL "
+class InboxRow(BaseModel):
+    """One stored inbound message as admins and owners read it: INBOX_COLUMNS, in their order (the JSON answers
+    list the fields in this order). Without the raw message and with the text cut to 2,000 characters: the
+    lists show what was said, not the whole mail."""
+
+    id: int
+    received_at: datetime
+    source: str
+    message_id: str | None
+    from_address: str | None
+    subject: str
+    new_text: str
+    kind: InboundClass
+    reason: str
+    needs_owner: bool
+    return_on: date | None
+    addresses: list[str]
+    account_id: str | None  # None: unmatched
+    matched_by: str | None
+
+
+async def unmatched(conn: asyncpg.Connection, limit: int = 100) -> list[InboxRow]:
+    rows = await conn.fetch(f"SELECT {INBOX_COLUMNS} FROM inbound_messages WHERE account_id IS NULL "
                             "ORDER BY received_at DESC, id DESC LIMIT $1", limit)
+    return [InboxRow.model_validate(dict(r)) for r in rows]
 
 
-async def account_thread(conn: asyncpg.Connection, account_id: str, limit: int = 20) -> list[asyncpg.Record]:
+async def account_thread(conn: asyncpg.Connection, account_id: str, limit: int = 20) -> list[InboxRow]:
     """The customer's side of the conversation, newest first, for the review page and the account view."""
-    return await conn.fetch(f"SELECT {INBOX_COLUMNS} FROM inbound_messages WHERE account_id = $1 "
+    rows = await conn.fetch(f"SELECT {INBOX_COLUMNS} FROM inbound_messages WHERE account_id = $1 "
                             "ORDER BY received_at DESC, id DESC LIMIT $2", account_id, limit)
+    return [InboxRow.model_validate(dict(r)) for r in rows]

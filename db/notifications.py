@@ -11,17 +11,39 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import asyncpg
+from pydantic import Field
 
 from reactivation.notifications import (
     DIGEST_TOP,
     Notification,
     NotificationStatus,
+    NotifySetting,
     ReviewAlert,
     WaitingAccount,
     notification_key,
 )
 from reactivation.notifications import reply as compose_reply
 from reactivation.vocabulary import LedgerKind, NotificationKind, Stage
+
+
+class NotificationRow(Notification):
+    """One owner_notifications row: the notification as enqueued (its `key` is the column notification_key)
+    and what dispatch has done with it so far."""
+
+    key: str = Field(validation_alias="notification_key")
+    status: NotificationStatus
+    error: str | None
+    attempts: int  # claims so far, this one included for a claimed row
+    created_at: datetime
+    claimed_at: datetime | None
+    sent_at: datetime | None
+
+
+class ClaimedNotification(NotificationRow):
+    """A row `claim` moved to `sending`, with the recipient's notify setting (None: the recipient is no owner,
+    which `reactivation.notifications.allowed` reads as `all`)."""
+
+    notify: NotifySetting | None
 
 
 async def enqueue(conn: asyncpg.Connection, n: Notification) -> bool:
@@ -34,14 +56,14 @@ async def enqueue(conn: asyncpg.Connection, n: Notification) -> bool:
         n.key, n.kind.value, n.recipient, n.account_id, n.episode, n.subject, n.body, n.slack_text))
 
 
-async def pending(conn: asyncpg.Connection, limit: int) -> list[dict]:
+async def pending(conn: asyncpg.Connection, limit: int) -> list[NotificationRow]:
     """Pending rows, oldest first (for ops and tests; dispatch uses `claim`)."""
     rows = await conn.fetch("SELECT * FROM owner_notifications WHERE status = $1 ORDER BY created_at LIMIT $2",
                             NotificationStatus.pending.value, limit)
-    return [dict(r) for r in rows]
+    return [NotificationRow.model_validate(dict(r)) for r in rows]
 
 
-async def claim(conn: asyncpg.Connection, limit: int) -> list[dict]:
+async def claim(conn: asyncpg.Connection, limit: int) -> list[ClaimedNotification]:
     """Move up to `limit` pending rows to `sending` and return them with the recipient's `notify` setting.
     SKIP LOCKED: two dispatches running at once claim disjoint rows."""
     rows = await conn.fetch(
@@ -52,7 +74,7 @@ async def claim(conn: asyncpg.Connection, limit: int) -> list[dict]:
                    ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING n.*, (SELECT o.notify FROM owners o WHERE o.email = lower(n.recipient)) AS notify""",
         NotificationStatus.pending.value, NotificationStatus.sending.value, limit)
-    return [dict(r) for r in rows]
+    return [ClaimedNotification.model_validate(dict(r)) for r in rows]
 
 
 async def mark(conn: asyncpg.Connection, key: str, status: NotificationStatus, error: str | None = None) -> None:
@@ -78,7 +100,7 @@ async def release_stale(conn: asyncpg.Connection, older_than: timedelta) -> int:
     return len(rows)
 
 
-async def record_notified(conn: asyncpg.Connection, row: dict, detail: dict) -> None:
+async def record_notified(conn: asyncpg.Connection, row: NotificationRow, detail: dict) -> None:
     """The `owner_notified` ledger row; its event id is the notification key, so it is written once."""
     await conn.execute(
         """INSERT INTO measurement_events (event_id, at, type, account_id, workflow_id, episode, owner_email, detail)
@@ -86,8 +108,7 @@ async def record_notified(conn: asyncpg.Connection, row: dict, detail: dict) -> 
                    coalesce((SELECT workflow_id FROM review_projection WHERE account_id = $3), ''),
                    coalesce($4, ''), $5, $6)
            ON CONFLICT (event_id) DO NOTHING""",
-        row["notification_key"], LedgerKind.owner_notified.value, row["account_id"], row["episode"],
-        row["recipient"], detail)
+        row.key, LedgerKind.owner_notified.value, row.account_id, row.episode, row.recipient, detail)
 
 
 async def admin_emails(conn: asyncpg.Connection) -> list[str]:

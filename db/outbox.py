@@ -6,9 +6,48 @@ stored (and, in outbox mode, "sent") exactly once per workflow step.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+
 import asyncpg
+from pydantic import BaseModel, field_validator
 
 from reactivation.delivery_model import OutgoingMessage
+from reactivation.vocabulary import MessageKind
+
+OUTBOX_COLUMNS = """o.idempotency_key, o.message_id, o.account_id, o.kind, o.channel, o.to_address, o.from_address,
+                    o.subject, o.body, o.headers, o.delivery, o.status, o.provider_id, o.error, o.created_at"""
+
+
+class OutboxRow(BaseModel):
+    """One stored message as the outbox page, the account page and `dormant outbox` list it (OUTBOX_COLUMNS).
+
+    `status` and `delivery` stay text: the status is the delivery activity's state machine (`claim_message`:
+    stored, sending, retry, handing_off, sent, bounced, uncertain), shown as stored."""
+
+    idempotency_key: str
+    message_id: str
+    account_id: str
+    kind: MessageKind
+    channel: str
+    to_address: str
+    from_address: str
+    subject: str
+    body: str
+    headers: dict[str, Any]
+    delivery: str
+    status: str
+    provider_id: str | None
+    error: str | None
+    created_at: datetime
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _decoded(cls, value: Any) -> Any:
+        """jsonb arrives decoded through the pool's codec (db/pool.py), as text through a bare connection (the
+        CLI's)."""
+        return json.loads(value) if isinstance(value, str) else value
 
 
 async def store_message(conn: asyncpg.Connection, message: OutgoingMessage, delivery: str) -> tuple[str, bool]:
@@ -29,11 +68,10 @@ async def store_message(conn: asyncpg.Connection, message: OutgoingMessage, deli
 
 
 async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str | None = None,
-                      owner_email: str | None = None) -> list[dict]:
+                      owner_email: str | None = None) -> list[OutboxRow]:
     """Newest first; `owner_email` limits the list to that owner's accounts (the review page's rule)."""
     rows = await conn.fetch(
-        """SELECT o.idempotency_key, o.message_id, o.account_id, o.kind, o.channel, o.to_address, o.from_address,
-                  o.subject, o.body, o.headers, o.delivery, o.status, o.provider_id, o.error, o.created_at
+        f"""SELECT {OUTBOX_COLUMNS}
            FROM outbox o
            WHERE ($2::text IS NULL OR o.account_id = $2)
              AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = o.account_id
@@ -41,7 +79,7 @@ async def list_outbox(conn: asyncpg.Connection, limit: int = 50, account_id: str
            ORDER BY o.created_at DESC LIMIT $1""",
         limit, account_id, owner_email,
     )
-    return [dict(r) for r in rows]
+    return [OutboxRow.model_validate(dict(r)) for r in rows]
 
 
 async def message_status(conn: asyncpg.Connection, idempotency_key: str) -> str | None:

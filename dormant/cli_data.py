@@ -144,15 +144,15 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
 
-    from db.outbox import list_outbox
+    from db.outbox import OutboxRow, list_outbox
 
     dsn = require_db(settings)
 
-    async def run() -> list[dict]:
+    async def run() -> list[OutboxRow]:
         async with connected(dsn) as conn:
             return await list_outbox(conn, limit=args.limit)
 
     for msg in asyncio.run(run()):
-        print(f"{msg['created_at']:%Y-%m-%d %H:%M} {msg['status']:<9} {msg['kind']:<9} {msg['channel']:<5} "
-              f"{msg['to_address']:<32} {msg['subject']}{'  (' + msg['error'] + ')' if msg['error'] else ''}")
+        print(f"{msg.created_at:%Y-%m-%d %H:%M} {msg.status:<9} {msg.kind:<9} {msg.channel:<5} "
+              f"{msg.to_address:<32} {msg.subject}{'  (' + msg.error + ')' if msg.error else ''}")
     return 0

@@ -9,7 +9,6 @@ untrusted: it is parsed and classified, never executed, and shown to owners as t
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from typing import Any
@@ -19,7 +18,7 @@ from pydantic import BaseModel
 
 from api.deps import ERRORS, AccountIdPath, AppSettings, Caller, CrmCaller, Pool, Temporal, can_see
 from api.inbound_service import receive_raw_email
-from db.inbound import account_thread, unmatched
+from db.inbound import InboxRow, account_thread, unmatched
 from db.reviews import account_owner
 from reactivation.vocabulary import CrmEventType, InboundClass
 
@@ -40,21 +39,8 @@ class InboundOut(BaseModel):
     delivered_to_workflow: bool
 
 
-class InboundMessageOut(BaseModel):
-    id: int
-    received_at: datetime
-    source: str
-    message_id: str | None
-    from_address: str | None
-    subject: str
-    new_text: str
-    kind: InboundClass
-    reason: str
-    needs_owner: bool
-    return_on: date | None
-    addresses: list[str]
-    account_id: str | None
-    matched_by: str | None
+class InboundMessageOut(InboxRow):
+    """An inbound message in the JSON answers: the stored row as listed (db/inbound.py)."""
 
 
 def _unprocessable(field: str, reason: str) -> HTTPException:
@@ -144,21 +130,19 @@ async def inbound_email(request: Request, caller: CrmCaller, pool: Pool, tempora
 
 
 @router.get("/v1/inbound/unmatched", response_model=list[InboundMessageOut])
-async def unmatched_messages(caller: Caller, pool: Pool) -> list[InboundMessageOut]:
+async def unmatched_messages(caller: Caller, pool: Pool) -> list[InboxRow]:
     """Messages no account could be found for, newest first (admins only: they may name any customer)."""
     if not caller.is_admin:
         raise HTTPException(403, "admins only: unmatched mail may belong to any owner's account")
     async with pool.acquire() as conn:
-        rows = await unmatched(conn)
-    return [InboundMessageOut(**dict(r)) for r in rows]
+        return await unmatched(conn)
 
 
 @router.get("/v1/accounts/{account_id}/inbound", response_model=list[InboundMessageOut])
-async def account_inbound(account_id: AccountIdPath, caller: Caller, pool: Pool) -> list[InboundMessageOut]:
+async def account_inbound(account_id: AccountIdPath, caller: Caller, pool: Pool) -> list[InboxRow]:
     """What the customer sent us (replies, auto-replies, bounces), newest first; the owner's own accounts only."""
     async with pool.acquire() as conn:
         exists, owner = await account_owner(conn, account_id)
         if not exists or not can_see(caller, owner):
             raise HTTPException(404, f"account {account_id!r} not found")
-        rows = await account_thread(conn, account_id)
-    return [InboundMessageOut(**dict(r)) for r in rows]
+        return await account_thread(conn, account_id)

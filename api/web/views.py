@@ -53,7 +53,7 @@ async def account_context(pool, temporal, account_id: str, projected_stage: str 
     async with pool.acquire() as conn:
         projection, evidence = await account_view(conn, account_id)
         sent = await list_outbox(conn, limit=10, account_id=account_id)
-        replies = [dict(r) for r in await account_thread(conn, account_id)]
+        replies = await account_thread(conn, account_id)
     state = await review_state(temporal, account_id, projection)
     stage = state.stage.value if state else projected_stage
     allowed = allowed_actions(state, stage)
