@@ -12,7 +12,7 @@ from datetime import datetime
 import asyncpg
 
 from db.evidence_queries import load_evidence
-from db.suppression import normalise
+from db.suppression import describe, normalise
 from reactivation.send_guard import GuardFacts
 from reactivation.vocabulary import STOP_EVENTS
 
@@ -36,15 +36,16 @@ async def guard_facts(conn: asyncpg.Connection, account: asyncpg.Record, *, addr
     if approved_fingerprint is not None:
         fingerprint_now = fingerprint_of(await load_evidence(conn, account_id, datetime.now().astimezone()))
     row = await conn.fetchrow(
-        """SELECT (SELECT s.reason || coalesce(': ' || nullif(s.detail, ''), '')
-                   FROM suppressed_addresses s WHERE s.address = $2) AS suppressed,
+        """SELECT s.reason AS suppressed_reason, s.detail AS suppressed_detail,
                   ARRAY(SELECT DISTINCT e.type FROM crm_events e
                         WHERE e.account_id = $1 AND $3::timestamptz IS NOT NULL AND e.received_at > $3
                           AND e.type = ANY($4::text[])) AS stop_events,
-                  (SELECT p.episode FROM review_projection p WHERE p.account_id = $1) AS current_episode""",
+                  (SELECT p.episode FROM review_projection p WHERE p.account_id = $1) AS current_episode
+           FROM (SELECT 1) AS one LEFT JOIN suppressed_addresses s ON s.address = $2""",
         account_id, normalise(address) if address else None, approved_at, [e.value for e in STOP_EVENTS])
     return GuardFacts(
-        consent_status=account["consent_status"], address_suppressed=row["suppressed"] or "",
+        consent_status=account["consent_status"],
+        address_suppressed=describe(row["suppressed_reason"], row["suppressed_detail"]) if row["suppressed_reason"] else "",
         stop_events=list(row["stop_events"]),
         episode_current=row["current_episode"] in (None, episode), window_open=window_open,
         approved_fingerprint=approved_fingerprint, fingerprint_now=fingerprint_now)

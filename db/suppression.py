@@ -24,7 +24,12 @@ async def suppression_of(conn: asyncpg.Connection, address: str | None) -> str |
         return None
     row = await conn.fetchrow("SELECT reason, detail FROM suppressed_addresses WHERE address = $1",
                               normalise(address))
-    return None if row is None else f"{row['reason']}: {row['detail']}".rstrip(": ")
+    return None if row is None else describe(row["reason"], row["detail"])
+
+
+def describe(reason: str, detail: str | None) -> str:
+    """How a suppression reads to an owner: "bounce: 550 no such user", or just the reason."""
+    return f"{reason}: {detail or ''}".rstrip(": ")
 
 
 async def last_sent_address(conn: asyncpg.Connection, account_id: str) -> tuple[str, str] | None:
