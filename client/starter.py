@@ -19,6 +19,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from config.settings import Settings, policy_from
+from reactivation.delivery_model import message_domain
 from reactivation.send_window import parse_window
 from workflows.dormant_account import ACCOUNT_ID, STAGE, DormantAccountWorkflow
 from workflows.dormant_account_models import DormantAccountInput, LifecycleTimings, workflow_id_for
@@ -57,7 +58,8 @@ async def start_reactivation(client: Client, settings: Settings, account_id: str
                                 send_window="" if parse_window(settings.send_window) is None else settings.send_window,
                                 default_timezone=settings.default_timezone,
                                 holdout_share=settings.holdout_share, holdout_salt=settings.holdout_salt,
-                                llm_task_queue=settings.llm_task_queue if settings.llm_enabled else None),
+                                llm_task_queue=settings.llm_task_queue if settings.llm_enabled else None,
+                                message_domain=message_domain(settings.mail_from)),
             id=workflow_id,
             task_queue=task_queue or settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,

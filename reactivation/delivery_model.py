@@ -35,6 +35,9 @@ class DeliveryRequest(BaseModel):
     send_window: str = ""  # the customer's business hours; the guard refuses outside them
     default_timezone: str = "UTC"
     records: list[StepRecord] = Field(default_factory=list)  # the approval's ledger events, written first
+    # The ledger event a successful send records (`sent` / `follow_up_sent`, with the review as it will be),
+    # written in the transaction that marks the message sent, so the workflow need not write it after.
+    on_sent: StepRecord | None = None
 
 
 class DeliveryResult(BaseModel):
@@ -45,6 +48,7 @@ class DeliveryResult(BaseModel):
     status: DeliveryStatus = DeliveryStatus.sent
     stop: GuardStop | None = None  # why the last-moment guard stopped it (status blocked)
     reason: str = ""
+    recorded_at: datetime | None = None  # when `on_sent` was written (None: not written, the workflow writes it)
 
 
 class OutgoingMessage(BaseModel):
@@ -64,6 +68,11 @@ class OutgoingMessage(BaseModel):
 def idempotency_key(workflow_id: str, episode: str, kind: str, attempt: int = 1) -> str:
     """One key per message of an approval: a retry finds it, a later approval of the episode gets its own."""
     return f"{workflow_id}/{episode}/{kind}" + (f"#{attempt}" if attempt > 1 else "")
+
+
+def message_domain(mail_from: str) -> str:
+    """The domain of our Message-IDs: the sender address's."""
+    return mail_from.rsplit("@", 1)[-1] or "dormant-outreach.local"
 
 
 def message_id_for(key: str, domain: str) -> str:

@@ -19,7 +19,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from reactivation.decision_proof import verify
+    from reactivation.delivery_model import idempotency_key, message_id_for
     from reactivation.evidence_model import EvidencePack
+    from reactivation.ledger_model import StepRecord
     from reactivation.lifecycle import transition
     from reactivation.lifecycle_model import (
         Begin,
@@ -180,7 +182,11 @@ class DormantAccountWorkflow:
         elif isinstance(command, Deliver):
             self._publish()
             records, self._held_back, self._uncommitted = self._held_back, [], False
-            outcome = await io.deliver(self._input, self._state, command, records)
+            on_sent = self._predict_sent(command)
+            outcome = await io.deliver(self._input, self._state, command, records, on_sent)
+            recorded_at = outcome.pop("recorded_at")
+            if on_sent is not None:
+                self._ledger.delivered(recorded_at)
             if records and outcome["status"] == DeliveryStatus.failed:
                 self._ledger.resend_whole_review()
             self._feed(DeliveryOutcome(at=workflow.now(), message=command.message, **outcome))
@@ -197,6 +203,24 @@ class DormantAccountWorkflow:
             workflow.continue_as_new(self._input.model_copy(update={"carried": carried, "seq": self._ledger.seq,
                                                                     "source": "monitor"}))
         return None
+
+    def _predict_sent(self, command: Deliver) -> StepRecord | None:
+        """The ledger event this message records if it goes out, for the delivery activity to write with the
+        message's status (io.Ledger.reserve_sent). The pure lifecycle says what a `sent` answer would do;
+        the Message-ID is the activity's deterministic one. None when it cannot be named (executions
+        started before the input had the domain) or the answer would record more than that one event."""
+        domain = self._input.message_domain
+        if not domain:
+            return None
+        key = idempotency_key(workflow.info().workflow_id, self._state.review.episode, command.message.value,
+                              command.attempt)
+        sent = DeliveryOutcome(at=workflow.now(), message=command.message, status=DeliveryStatus.sent,
+                               message_id=message_id_for(key, domain))
+        state, commands = transition(self._state, sent, self._config)
+        records = [c for c in commands if isinstance(c, Record)]
+        if len(records) != 1:
+            return None
+        return self._ledger.reserve_sent(records[0], state, self._pack)
 
     def _take_records(self) -> list[Record]:
         batch: list[Record] = []

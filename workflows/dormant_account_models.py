@@ -36,6 +36,9 @@ class DormantAccountInput(BaseModel):
     holdout_salt: str = ""  # with the account id, decides the arm deterministically
     carried: ReviewState | None = None  # state carried across continue-as-new (monitor loops)
     seq: int = 0  # ledger sequence carried across continue-as-new
+    # The domain of our Message-IDs (the sender's), so the workflow can name a message before it is sent and
+    # hand the delivery activity the ledger event of its success; "" (executions started before): it does not.
+    message_domain: str = ""
 
 
 class DormantAccountResult(BaseModel):

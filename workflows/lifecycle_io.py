@@ -8,6 +8,7 @@ a send must survive a worker crash on its own retry schedule).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,10 +86,10 @@ async def plan_send(input: DormantAccountInput, pack: EvidencePack | None, messa
 
 
 async def deliver(input: DormantAccountInput, state: LifecycleState, command: Deliver,
-                  records: list[StepRecord]) -> dict[str, Any]:
-    """Run the delivery activity (which first writes `records`, the approval's ledger events); a permanent
-    failure, or a provider down past the give-up time, comes back as `failed` with the reason, never as a
-    workflow failure."""
+                  records: list[StepRecord], on_sent: StepRecord | None) -> dict[str, Any]:
+    """Run the delivery activity (which first writes `records`, the approval's ledger events, and on success
+    `on_sent`); a permanent failure, or a provider down past the give-up time, comes back as `failed` with the
+    reason, never as a workflow failure."""
     review = state.review
     request = DeliveryRequest(
         account_id=input.account_id, workflow_id=workflow.info().workflow_id, episode=review.episode,
@@ -96,7 +97,7 @@ async def deliver(input: DormantAccountInput, state: LifecycleState, command: De
         path=review.path.value if review.path else "", owner_email=review.owner_email,
         thread_message_id=command.thread_message_id, attempt=command.attempt, approved_at=command.approved_at,
         fingerprint=send_fingerprint(review.assessment) if review.assessment else None, policy=input.policy,
-        send_window=input.send_window, default_timezone=input.default_timezone, records=records)
+        send_window=input.send_window, default_timezone=input.default_timezone, records=records, on_sent=on_sent)
     try:
         result = await workflow.execute_activity(
             "deliver", request, result_type=DeliveryResult, start_to_close_timeout=input.timings.delivery_timeout,
@@ -105,9 +106,19 @@ async def deliver(input: DormantAccountInput, state: LifecycleState, command: De
     except ActivityError as err:
         cause = err.cause
         why = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-        return {"status": DeliveryStatus.failed, "reason": f"The message could not be sent: {why}"[:500]}
+        return {"status": DeliveryStatus.failed, "reason": f"The message could not be sent: {why}"[:500],
+                "recorded_at": None}
     return {"status": result.status, "message_id": result.message_id, "stop": result.stop,
-            "reason": result.reason or result.suppressed_reason or ""}
+            "reason": result.reason or result.suppressed_reason or "", "recorded_at": result.recorded_at}
+
+
+@dataclass
+class _SentEvent:
+    """The ledger event handed to the delivery activity for it to write when the message goes out."""
+
+    step: StepRecord
+    review_before: dict[str, Any] | None  # the review as written before it
+    written: bool = False  # the activity said it wrote it
 
 
 class Ledger:
@@ -116,9 +127,59 @@ class Ledger:
     def __init__(self, input: DormantAccountInput, episode: str) -> None:
         self.input, self.episode, self.seq = input, episode, input.seq
         self._written_review: dict[str, Any] | None = None  # the review as last written (JSON), per field
+        self._sent: _SentEvent | None = None
+        self._not_before: datetime | None = None  # an event the activity wrote, on its own clock
 
     def steps(self, records: list[Record], state: LifecycleState, pack: EvidencePack | None) -> list[StepRecord]:
-        return [self._step(record, state, pack, last=i == len(records) - 1) for i, record in enumerate(records)]
+        at = self._sent_index(records)
+        if at is None:
+            return self._steps(records, state, pack)
+        sent, self._sent = self._sent, None
+        assert sent is not None
+        if not sent.written:  # written here, under the id the activity was given (it may have written it)
+            return self._steps(records, state, pack, reuse={at: sent.step.event_id})
+        rest = records[:at] + records[at + 1:]
+        if rest:
+            return self._steps(rest, state, pack)
+        if state.review.model_dump(mode="json") == self._written_review:
+            return []  # the activity wrote exactly this: nothing to add
+        # Something the send did not foresee changed the review (a message handled meanwhile): the same event
+        # again (no new row), to carry the review.
+        return self._steps(records, state, pack, reuse={at: sent.step.event_id})
+
+    def reserve_sent(self, record: Record, state: LifecycleState, pack: EvidencePack | None) -> StepRecord:
+        """The event a successful send records, with the review as it will then be (`state`, predicted by
+        the pure lifecycle), under the next sequence number, for the delivery activity to write in the
+        transaction that marks the message sent: one local activity and one history event fewer per send."""
+        before = self._written_review
+        step = self._step(record, state, pack, last=True)
+        self._sent = _SentEvent(step=step, review_before=before)
+        return step
+
+    def delivered(self, recorded_at: datetime | None) -> None:
+        """The delivery activity's answer for the reserved event: written at `recorded_at`, or not (then the
+        workflow writes it if the lifecycle records it; the review is patched from what was written before,
+        which is right whether or not the activity got as far as writing it)."""
+        if self._sent is None:
+            return
+        if recorded_at is None:
+            self._written_review = self._sent.review_before
+            return
+        self._sent.written = True
+        self._not_before = max(self._not_before or recorded_at, recorded_at)
+
+    def _sent_index(self, records: list[Record]) -> int | None:
+        sent = self._sent
+        if sent is None:
+            return None
+        return next((i for i, r in enumerate(records) if r.kind.value == sent.step.type
+                     and r.detail.get("message_id") == sent.step.detail.get("message_id")), None)
+
+    def _steps(self, records: list[Record], state: LifecycleState, pack: EvidencePack | None,
+               reuse: dict[int, str] | None = None) -> list[StepRecord]:
+        reuse = reuse or {}
+        return [self._step(record, state, pack, last=i == len(records) - 1, event_id=reuse.get(i))
+                for i, record in enumerate(records)]
 
     def resend_whole_review(self) -> None:
         """The next write carries the whole review again: records handed to an activity that then failed for
@@ -126,13 +187,19 @@ class Ledger:
         self._written_review = None
 
     async def write(self, steps: list[StepRecord]) -> None:
+        if not steps:
+            return
         await workflow.execute_local_activity(
             "record_steps", steps, start_to_close_timeout=timedelta(seconds=10), retry_policy=DB_RETRY,
             summary="record " + ", ".join(s.type for s in steps))
 
-    def _step(self, record: Record, state: LifecycleState, pack: EvidencePack | None, last: bool) -> StepRecord:
-        self.seq += 1
+    def _step(self, record: Record, state: LifecycleState, pack: EvidencePack | None, last: bool,
+              event_id: str | None = None) -> StepRecord:
         info = workflow.info()
+        if event_id is None:
+            self.seq += 1
+            event_id = f"{info.workflow_id}:{self.episode}:{self.seq}:{record.kind.value}"
+        at = max(record.at, self._not_before) if self._not_before else record.at
         review = state.review
         account = pack.account if pack else None
         snapshot, patch = None, None
@@ -151,11 +218,11 @@ class Ledger:
             recommended_next_step=review.assessment.recommended_next_step if review.assessment else "",
             draft_version=review.current_draft.version if review.current_draft else 0,
             outcome=review.outcome.value if review.outcome else None,
-            finished_at=record.at if review.outcome else None, reopen_after=review.reopen_after,
+            finished_at=at if review.outcome else None, reopen_after=review.reopen_after,
             stage=review.stage.value, owner_email=review.owner_email, state=snapshot, state_patch=patch)
         return StepRecord(
-            event_id=f"{info.workflow_id}:{self.episode}:{self.seq}:{record.kind.value}", type=record.kind.value,
-            at=record.at, account_id=self.input.account_id, workflow_id=info.workflow_id, episode=self.episode,
+            event_id=event_id, type=record.kind.value, at=at, account_id=self.input.account_id,
+            workflow_id=info.workflow_id, episode=self.episode,
             stage=record.stage.value, path=review.path.value if review.path else None,
             owner_email=record.owner_email, segment=account.segment if account else None, detail=record.detail,
             view=view)

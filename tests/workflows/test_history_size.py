@@ -1,6 +1,5 @@
-"""The happy path's history stays small: at most 40 events and 20,000 bytes without a follow-up, 50 events
-with one (the lifecycle issue's targets, bytes from issue 18; bench/ reports the same figures with a
-breakdown). The review travels whole once per episode and then as patches of the fields that changed,
+"""The happy path's history stays small: at most 40 events and 20,000 bytes without a follow-up, 48 events
+with one (issue 18's targets; bench/ reports the same figures with a breakdown). The review travels whole once per episode and then as patches of the fields that changed,
 so the projection the review queue reads must still equal the workflow's own review."""
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ from tests.support.crm_fixtures import add_account
 from tests.support.lifecycle_helpers import approve, keep_history, running_worker, start_account, wait_for_stage
 from workflows.dormant_account import DormantAccountWorkflow
 
-# The issue's targets are 40 and 48; with the follow-up the rewrite reaches 50 (the follow-up costs a timer,
-# a delivery activity, its record and a stage change: 13 events). bench/README says where the rest goes.
-NO_FOLLOW_UP_MAX, WITH_FOLLOW_UP_MAX = 40, 50
+# Each send's ledger event is written by the delivery activity itself (no local-activity marker after it):
+# 36 and 48 events. The follow-up costs its timer, a delivery activity, two workflow tasks and a stage change.
+NO_FOLLOW_UP_MAX, WITH_FOLLOW_UP_MAX = 40, 48
 NO_FOLLOW_UP_MAX_BYTES = 20_000  # the server's history_size_bytes (what Temporal's own limits count)
 
 
