@@ -2,19 +2,19 @@
 its work.
 
 The product's happy path with a follow-up (template drafts, send window "always", no holdout), read from a
-live history (`history_breakdown.with_follow_up.sequence` in the JSON, 50 events), is:
+live history (`history_breakdown.with_follow_up.sequence` in the JSON, 48 events), is:
 
   before the owner decides   local gather_evidence, activity prepare_draft,
                              local record_steps(draft_generated, awaiting_review), upsert, reminder timer started
   owner decides              one Update (`decide`); the reminder timer is cancelled
-  after                      upsert, activity deliver(first), local record_steps(sent), upsert,
-                             timer follow_up (1 s), activity deliver(follow_up), local record_steps(follow_up_sent),
-                             upsert, timer outcome_window (1 s), local record_steps(closed), upsert, completed
+  after                      upsert, activity deliver(first) (which also writes its `sent` event), upsert,
+                             timer follow_up (1 s), activity deliver(follow_up) (writes `follow_up_sent`), upsert,
+                             timer outcome_window (1 s), local record_steps(closed), upsert, completed
 
 BareWorkflow makes exactly these commands, in this order, with no-op bodies and tiny payloads: the same
-2 activities and 5 local activities, 5 upserts of the same search attribute, the reminder as a
+2 activities and 3 local activities, 5 upserts of the same search attribute, the reminder as a
 wait_condition timeout that the signal cancels, two 1 s timers. So both histories have the same events
-(50; the bare one has a signal where the product has the Update's accepted + completed). What the
+(48; the bare one has a signal where the product has the Update's accepted + completed). What the
 ratios charge to the product is therefore its payloads, its SQL, its Python (the pure lifecycle, pydantic)
 and the Update's synchronous round trip, not its number of events (which has its own target).
 
@@ -48,8 +48,8 @@ with workflow.unsafe.imports_passed_through():
 STAGE = SearchAttributeKey.for_keyword("ReactivationStage")
 
 BEFORE = ["local:evidence", "activity:draft", "local:waiting", "upsert:awaiting_review"]
-AFTER = ["upsert:approved", "activity:send_first", "local:sent", "upsert:sent", "timer", "activity:send_follow_up",
-         "local:follow_up_sent", "upsert:follow_up_sent", "timer", "local:done", "upsert:closed"]
+AFTER = ["upsert:approved", "activity:send_first", "upsert:sent", "timer", "activity:send_follow_up",
+         "upsert:follow_up_sent", "timer", "local:done", "upsert:closed"]
 REMINDER_S = 86_400.0  # as the bench's review_reminder_after: started, then cancelled by the signal
 ACTIVITIES = sum(step.startswith("activity") for step in BEFORE + AFTER)
 LOCAL_ACTIVITIES = sum(step.startswith("local") for step in BEFORE + AFTER)

@@ -48,7 +48,9 @@ def good_set(directory: Path, prefix: str) -> None:
     write(directory, "activities.csv", [{"account_id": f"{prefix}-1", "at": "2025-12-01T10:00:00Z", "type": "login"}])
     write(directory, "notes.csv", [{"account_id": f"{prefix}-2", "at": "2025-11-01", "author_email": "o@x.dormant",
                                     "body": "Quiet since the reorg"}])
-    write(directory, "offers.csv", [{"offer_id": f"{prefix}-off", "name": "Offer", "promotional": "yes"}])
+    # Its own segment: an offer open to every segment would join every later test's evidence pack.
+    write(directory, "offers.csv", [{"offer_id": f"{prefix}-off", "name": "Offer", "promotional": "yes",
+                                     "segment": f"{prefix}-segment"}])
 
 
 async def stored(conn: asyncpg.Connection, prefix: str) -> dict[str, int]:
