@@ -33,11 +33,13 @@ async def test_the_decision_is_in_history_before_its_ledger_event(client, pool, 
             await keep_history(handle, "approved_decision_committed_first")
         else:
             await wait_for_stage(handle, "held")
-            for _ in range(50):
+            for _ in range(300):  # the 1 ms barrier timer fires on the server's ~1 s tick; slower on a loaded CI
                 if await pool.fetchval("SELECT count(*) FROM measurement_events WHERE account_id = $1 "
                                        "AND type = 'held'", account_id):
                     break
                 await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the hold was never recorded")
             await handle.terminate("test done")
         history = await handle.fetch_history()
     events = list(history.events)
