@@ -40,14 +40,19 @@ async def test_the_decision_is_in_history_before_its_ledger_event(client, pool, 
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError("the hold was never recorded")
+            # The local activity writes the row before its workflow task completes: terminating now could
+            # drop that task and its marker, so wait for the marker to be in history first.
+            for _ in range(100):
+                if _first_record_after_decision(list((await handle.fetch_history()).events)) is not None:
+                    break
+                await asyncio.sleep(0.1)
             await handle.terminate("test done")
         history = await handle.fetch_history()
     events = list(history.events)
     accepted = next(i for i, e in enumerate(events)
                     if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
-    first_record = next(i for i, e in enumerate(events) if i > accepted
-                        and e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-                        and e.marker_recorded_event_attributes.marker_name == "core_local_activity")
+    first_record = _first_record_after_decision(events)
+    assert first_record is not None, "no ledger write after the decision in history"
     between = [e.event_type for e in events[accepted:first_record]]
     assert EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in between, \
         "a ledger write ran in the workflow task that accepted the decision"
@@ -56,3 +61,14 @@ async def test_the_decision_is_in_history_before_its_ledger_event(client, pool, 
     expected = "approved" if action == "approve" else "held"
     assert kinds.count("reviewed") == 1 and kinds.count(expected) == 1
     assert kinds.index("reviewed") < kinds.index(expected)
+
+
+def _first_record_after_decision(events: list) -> int | None:
+    """Index of the first local-activity marker (a ledger write) after the decision's Update was accepted."""
+    accepted = next((i for i, e in enumerate(events)
+                     if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED), None)
+    if accepted is None:
+        return None
+    return next((i for i, e in enumerate(events) if i > accepted
+                 and e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+                 and e.marker_recorded_event_attributes.marker_name == "core_local_activity"), None)
