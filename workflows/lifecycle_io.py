@@ -230,7 +230,11 @@ class Ledger:
 
 class Publisher:
     """Search attributes and current details for Temporal UI, upserted only when they change (each
-    upsert is a history event)."""
+    upsert is a history event), and then only the attributes that changed: an approval or a send moves the
+    stage alone, and every attribute in an upsert costs the worker its encoding and the server its
+    visibility write (issue 18). Replay does not compare an upsert's contents, only that there is one."""
+
+    _KEYS: tuple[SearchAttributeKey[Any], ...] = (STAGE, ACCOUNT_OWNER, PATH, PRIORITY)
 
     def __init__(self, fresh_start: bool) -> None:
         # A fresh start already carries the starter's attributes (account id, stage gathering_evidence).
@@ -239,18 +243,22 @@ class Publisher:
     def publish(self, account_id: str, state: LifecycleState, *, stage_only: bool = False) -> None:
         """`stage_only`: before a step that does not wait long, upsert only if the stage itself changed."""
         review = state.review
-        values = (review.stage.value, review.owner_email, review.path.value if review.path else None,
+        values = (review.stage.value, review.owner_email or None, review.path.value if review.path else None,
                   review.priority)
         workflow.set_current_details(f"**{review.stage.value}** ({state.phase.value}): "
                                      f"{review.notice or 'owner ' + (review.owner_email or 'unassigned')}")
-        if values == self._last or (stage_only and self._last and values[0] == self._last[0]):
+        last = self._last
+        if values == last or (stage_only and last and values[0] == last[0]):
             return
         self._last = values
-        pairs: list[SearchAttributeUpdate[Any]] = [ACCOUNT_ID.value_set(account_id), STAGE.value_set(values[0])]
-        if values[1]:
-            pairs.append(ACCOUNT_OWNER.value_set(values[1]))
-        if values[2]:
-            pairs.append(PATH.value_set(values[2]))
-        if values[3] is not None:
-            pairs.append(PRIORITY.value_set(values[3]))
+        pairs: list[SearchAttributeUpdate[Any]] = []
+        if last is None:  # nothing known to be set yet (a run continued as new): all of them
+            pairs.append(ACCOUNT_ID.value_set(account_id))
+        for i, key in enumerate(self._KEYS):
+            if last is not None and values[i] == last[i]:
+                continue
+            if values[i] is not None:
+                pairs.append(key.value_set(values[i]))
+            elif last is not None:
+                pairs.append(key.value_unset())
         workflow.upsert_search_attributes(pairs)
