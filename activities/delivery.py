@@ -69,49 +69,61 @@ class DeliveryActivities:
 
         First, the approval's ledger events the workflow handed over: this activity is the first step that
         runs once the approval is committed to history, so they are recorded now, even when the provider
-        is down (idempotent ids: a retry writes nothing twice)."""
-        if request.records:
-            async with self.pool.acquire() as conn:
+        is down or the guard stops the send (idempotent ids: a retry writes nothing twice)."""
+        async with self.pool.acquire() as conn:
+            if request.records:  # one statement of its own: kept whatever the claim decides
                 await record_steps(conn, request.records)
-        async with self.pool.acquire() as conn, conn.transaction():
-            account = await lock_account(conn, request.account_id)
-            if account is None:
-                raise ApplicationError(f"account {request.account_id!r} vanished from the CRM store",
-                                       type="AccountNotFound", non_retryable=True)
-            to_address = account["contact_phone"] if request.channel == "sms" else account["contact_email"]
-            if not to_address:
-                raise ApplicationError(f"account {request.account_id!r} has no {request.channel} address",
-                                       type="NoAddress", non_retryable=True)
-            message = self._compose(request, to_address)
-            result = DeliveryResult(message_id=message.message_id, newly_sent=False, to_address=to_address)
-            prior = await message_status(conn, message.idempotency_key)
-            if prior in GUARDED_STATES:  # nothing can have reached the provider yet: judge it now
-                stop = await self._guard(conn, request, account, to_address)
-                if stop is not None:
-                    if prior is not None:
-                        await set_status(conn, message.idempotency_key, "cancelled", error=stop[1])
-                    return result.model_copy(update={"status": DeliveryStatus.blocked, "stop": stop[0],
-                                                     "reason": stop[1]})
-            if not self._provider_sends(request.channel):
-                message_id, new = await store_message(conn, message, "outbox")
-                recorded_at = await self._record_sent(conn, request.on_sent, message_id)
-                return result.model_copy(update={"message_id": message_id, "newly_sent": new,
-                                                 "recorded_at": recorded_at})
-            previous = await claim_message(conn, message, "smtp" if request.channel == "email" else "sms")
+            async with conn.transaction():
+                claimed = await self._claim(conn, request)
+            if isinstance(claimed, DeliveryResult):
+                if claimed.status == DeliveryStatus.sent:  # stored in the outbox, committed: now its event
+                    return claimed.model_copy(
+                        update={"recorded_at": await self._record_sent(conn, request.on_sent, claimed.message_id)})
+                return claimed
+        message, previous, result = claimed
         return await self._send_once(message, previous, result, request.on_sent)
+
+    async def _claim(self, conn: asyncpg.Connection, request: DeliveryRequest
+                     ) -> DeliveryResult | tuple[OutgoingMessage, str, DeliveryResult]:
+        """In the claiming transaction: the last-moment guard, then the message stored (outbox mode: that is
+        its sending; the result) or claimed for a provider (the message, its previous state, the result)."""
+        account = await lock_account(conn, request.account_id)
+        if account is None:
+            raise ApplicationError(f"account {request.account_id!r} vanished from the CRM store",
+                                   type="AccountNotFound", non_retryable=True)
+        to_address = account["contact_phone"] if request.channel == "sms" else account["contact_email"]
+        if not to_address:
+            raise ApplicationError(f"account {request.account_id!r} has no {request.channel} address",
+                                   type="NoAddress", non_retryable=True)
+        message = self._compose(request, to_address)
+        result = DeliveryResult(message_id=message.message_id, newly_sent=False, to_address=to_address)
+        prior = await message_status(conn, message.idempotency_key)
+        if prior in GUARDED_STATES:  # nothing can have reached the provider yet: judge it now
+            stop = await self._guard(conn, request, account, to_address)
+            if stop is not None:
+                if prior is not None:
+                    await set_status(conn, message.idempotency_key, "cancelled", error=stop[1])
+                return result.model_copy(update={"status": DeliveryStatus.blocked, "stop": stop[0],
+                                                 "reason": stop[1]})
+        if not self._provider_sends(request.channel):
+            message_id, new = await store_message(conn, message, "outbox")
+            return result.model_copy(update={"message_id": message_id, "newly_sent": new})
+        previous = await claim_message(conn, message, "smtp" if request.channel == "email" else "sms")
+        return message, previous, result
 
     async def _record_sent(self, conn: asyncpg.Connection, on_sent: StepRecord | None, message_id: str) -> datetime | None:
         """Write the workflow's `sent` / `follow_up_sent` event with the message's status, so the workflow
         need not write it afterwards (one history event fewer per send, issue 18). Only the event for this
         very message (a different Message-ID: the sender's domain changed since the workflow started).
-        A savepoint: should the write fail, the status still commits, and the workflow writes the event
-        itself under the same id (so it is never recorded twice). Returns when it was written."""
+        Written after the status has committed, as a statement of its own (no savepoint round trips): should
+        the write fail, or the worker die before it, the status stands, a retried activity writes the event
+        (it finds the message already sent) or the workflow does (`recorded_at` None), under the same id, so
+        it is never recorded twice. Returns when it was written."""
         if on_sent is None or on_sent.detail.get("message_id") != message_id:
             return None
         at = max(datetime.now(UTC), on_sent.at)
         try:
-            async with conn.transaction():
-                await record_steps(conn, [on_sent.model_copy(update={"at": at})])
+            await record_steps(conn, [on_sent.model_copy(update={"at": at})])
         except asyncpg.PostgresError as err:
             activity.logger.warning("the sent event %s was not written here (%s); the workflow writes it",
                                     on_sent.event_id, err)
@@ -183,7 +195,7 @@ class DeliveryActivities:
             async with self.pool.acquire() as conn:
                 await set_status(conn, key, "retry", error=detail)
             raise ApplicationError(detail, type="ProviderUnavailable") from err
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn:
             await set_status(conn, key, "sent", provider_id=provider_id[:200])
             recorded_at = await self._record_sent(conn, on_sent, message.message_id)
         return result.model_copy(update={"newly_sent": True, "recorded_at": recorded_at})

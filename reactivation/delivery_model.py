@@ -36,7 +36,7 @@ class DeliveryRequest(BaseModel):
     default_timezone: str = "UTC"
     records: list[StepRecord] = Field(default_factory=list)  # the approval's ledger events, written first
     # The ledger event a successful send records (`sent` / `follow_up_sent`, with the review as it will be),
-    # written in the transaction that marks the message sent, so the workflow need not write it after.
+    # written by the activity once the message's status has committed as sent, so the workflow need not.
     on_sent: StepRecord | None = None
 
 
