@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="where to write the JSON")
     parser.add_argument("--approve-via", choices=("update",), default="update",
                         help="how approvals are sent (only the Update: decision signals are ignored)")
+    parser.add_argument("--bare-decision", choices=("signal", "update"), default="signal",
+                        help="how the bare workflow receives the decision: a signal (the issue's baseline) or, "
+                             "as a diagnostic of what the product's Update costs, an Update")
     parser.add_argument("--show", type=Path, metavar="JSON", help="print the table of an earlier run and exit")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASUREMENTS)}")
     args = parser.parse_args(argv)
@@ -132,7 +135,8 @@ async def run(args: argparse.Namespace, stack: BenchStack, result: dict) -> None
 
             await step("throughput (product/bare rounds)",
                        lambda: measure_throughput(client, worker_pool, bench_pool, settings, args.accounts,
-                                                  cpu=stack.cpu, via=args.approve_via, rounds=args.rounds))
+                                                  cpu=stack.cpu, via=args.approve_via, rounds=args.rounds,
+                                                  bare_decision=args.bare_decision))
         if "history" in args.only:
             await step("history", lambda: measure_history(client, worker_pool, bench_pool, bench_settings(stack)))
         if "funnel" in args.only:

@@ -85,6 +85,12 @@ class BareWorkflow:
     def approve(self) -> None:
         self._approved = True
 
+    @workflow.update
+    def approve_update(self) -> None:
+        """The same decision as a synchronous Update (`--bare-decision update`): how much of the product's
+        gap is its use of an Update rather than a signal."""
+        self._approved = True
+
     @workflow.run
     async def run(self, timer_s: float) -> None:
         for step in BEFORE:
@@ -142,8 +148,9 @@ async def start_bare(client: Client, ids: list[str], queue: str, timer_s: float)
     await bounded(ids, start, START_CONCURRENCY)
 
 
-async def bare_round(client: Client, n: int, timer_s: float, settings=None, cpu=None) -> dict:
-    """N bare workflows: start -> all waiting; signal all -> all done. Same concurrency as the product round."""
+async def bare_round(client: Client, n: int, timer_s: float, settings=None, cpu=None, decision: str = "signal") -> dict:
+    """N bare workflows: start -> all waiting; signal all -> all done. Same concurrency as the product round.
+    `decision="update"`: the decision is an Update instead (a diagnostic, not the issue's baseline)."""
     probe = Probe()
     out: dict = {}
     queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
@@ -161,7 +168,11 @@ async def bare_round(client: Client, n: int, timer_s: float, settings=None, cpu=
 
         async def signal(wid):
             signalled_at[wid] = time.time()
-            await client.get_workflow_handle(wid).signal(BareWorkflow.approve)
+            handle = client.get_workflow_handle(wid)
+            if decision == "update":
+                await handle.execute_update(BareWorkflow.approve_update)
+            else:
+                await handle.signal(BareWorkflow.approve)
 
         meter = cpu() if cpu else None
         first_signal = time.perf_counter()
@@ -197,7 +208,7 @@ async def bare_starts_to_waiting(client: Client, n: int, timer_s: float, setting
             "funnel_bare_elapsed_s": round(waiting - started, 2)}
 
 
-def bare_shape(timer_s: float) -> dict:
-    return {"activities": ACTIVITIES, "local_activities": LOCAL_ACTIVITIES, "upserts": UPSERTS, "signals": 1,
+def bare_shape(timer_s: float, decision: str = "signal") -> dict:
+    return {"activities": ACTIVITIES, "local_activities": LOCAL_ACTIVITIES, "upserts": UPSERTS, "decision": decision,
             "timers": 2, "timer_s": timer_s, "reminder_timer": "started and cancelled",
             "before_signal": BEFORE, "after_signal": AFTER}

@@ -33,14 +33,14 @@ def _median_cpu(rounds: list[dict], key: str) -> dict | None:
 
 
 async def measure_throughput(client, worker_pool, bench_pool, settings, n: int, *, cpu=None,
-                             via: str = "update", rounds: int = ROUNDS) -> dict:
+                             via: str = "update", rounds: int = ROUNDS, bare_decision: str = "signal") -> dict:
     timer_s = settings.follow_up_after.total_seconds()  # each of the bare workflow's two timers
     per_round = []
     for i in range(rounds):
         print(f"  round {i + 1}/{rounds}: product", flush=True)
         product = await product_round(client, worker_pool, bench_pool, settings, n, cpu=cpu, via=via)
         print(f"  round {i + 1}/{rounds}: bare", flush=True)
-        bare = await bare_round(client, n, timer_s, settings, cpu=cpu)
+        bare = await bare_round(client, n, timer_s, settings, cpu=cpu, decision=bare_decision)
         row = {**product, **bare,
                "ratio_vs_bare": _ratio(product["accounts_per_s_lifecycle"], bare["bare_accounts_per_s"]),
                "ratio_to_review_vs_bare": _ratio(product["accounts_per_s_to_review"],
@@ -52,7 +52,7 @@ async def measure_throughput(client, worker_pool, bench_pool, settings, n: int, 
               f"{bare['bare_signal_to_send_p99_ms']:.0f} ms", flush=True)
         per_round.append(row)
     out: dict = {"n_accounts": n, "throughput_rounds": per_round, "rounds": rounds,
-                 "bare_shape": bare_shape(timer_s)}
+                 "bare_shape": bare_shape(timer_s, bare_decision)}
     for key in ("ratio_vs_bare", "ratio_to_review_vs_bare", "approval_to_send_p99_vs_bare",
                 "accounts_per_s_to_review", "accounts_per_s_lifecycle", "bare_accounts_per_s",
                 "bare_accounts_per_s_to_waiting", "approval_to_send_p50_ms", "approval_to_send_p99_ms",
