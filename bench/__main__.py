@@ -42,7 +42,8 @@ TARGETS = {
 }
 FULL_SCALE = {"scan_1m_select_s": ("scan_rows", 1_000_000), "import_100k_s": ("import_accounts", 100_000)}
 TABLE = ["accounts_per_s_to_review", "bare_accounts_per_s_to_waiting", "ratio_to_review_vs_bare",
-         "accounts_per_s_lifecycle", "bare_accounts_per_s", "ratio_vs_bare",
+         "accounts_per_s_lifecycle", "bare_accounts_per_s", "ratio_vs_bare", "bare_update_accounts_per_s",
+         "ratio_vs_bare_update",
          "approval_to_send_p99_ms", "bare_signal_to_send_p99_ms", "approval_to_send_p99_vs_bare",
          "approval_to_send_idle_p50_ms", "approval_to_send_idle_p99_ms",
          "happy_path_history_events", "happy_path_history_bytes", "happy_path_payload_bytes",
@@ -69,9 +70,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json", help="where to write the JSON")
     parser.add_argument("--approve-via", choices=("update",), default="update",
                         help="how approvals are sent (only the Update: decision signals are ignored)")
-    parser.add_argument("--bare-decision", choices=("signal", "update"), default="signal",
-                        help="how the bare workflow receives the decision: a signal (the issue's baseline) or, "
-                             "as a diagnostic of what the product's Update costs, an Update")
+    parser.add_argument("--bare-decision", choices=("signal", "update", "both"), default="signal",
+                        help="how the bare workflow receives the decision: a signal (the issue's baseline); as a "
+                             "diagnostic of what the product's Update costs, an Update; or both (a third bare "
+                             "round per pair: ratio_vs_bare_update)")
     parser.add_argument("--show", type=Path, metavar="JSON", help="print the table of an earlier run and exit")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASUREMENTS)}")
     args = parser.parse_args(argv)
@@ -217,7 +219,9 @@ def print_table(result: dict) -> None:
               f"({r['ratio_to_review_vs_bare']}), lifecycle {r['accounts_per_s_lifecycle']}/s vs bare "
               f"{r['bare_accounts_per_s']}/s ({r['ratio_vs_bare']}), p99 approval->send "
               f"{r['approval_to_send_p99_ms']:.0f} ms vs bare {r['bare_signal_to_send_p99_ms']:.0f} ms "
-              f"({r['approval_to_send_p99_vs_bare']})")
+              f"({r['approval_to_send_p99_vs_bare']})"
+              + (f"; lifecycle vs a bare Update {r['bare_update_accounts_per_s']}/s ({r['ratio_vs_bare_update']})"
+                 if "ratio_vs_bare_update" in r else ""))
     cpu_rows = [(k.removeprefix("cpu_ms_per_account_"), v) for k, v in result.items()
                 if k.startswith("cpu_ms_per_account_") and isinstance(v, dict)]
     if cpu_rows:

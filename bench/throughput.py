@@ -40,27 +40,39 @@ async def measure_throughput(client, worker_pool, bench_pool, settings, n: int, 
         print(f"  round {i + 1}/{rounds}: product", flush=True)
         product = await product_round(client, worker_pool, bench_pool, settings, n, cpu=cpu, via=via)
         print(f"  round {i + 1}/{rounds}: bare", flush=True)
-        bare = await bare_round(client, n, timer_s, settings, cpu=cpu, decision=bare_decision)
+        bare = await bare_round(client, n, timer_s, settings, cpu=cpu,
+                                decision="update" if bare_decision == "update" else "signal")
+        if bare_decision == "both":  # a third round per pair: bare again, the decision as an Update
+            print(f"  round {i + 1}/{rounds}: bare, decision as an Update", flush=True)
+            bare_update = await bare_round(client, n, timer_s, settings, cpu=cpu, decision="update")
+            bare = {**bare, "bare_update_accounts_per_s": bare_update["bare_accounts_per_s"],
+                    "ratio_vs_bare_update": _ratio(product["accounts_per_s_lifecycle"],
+                                                   bare_update["bare_accounts_per_s"]),
+                    **({"cpu_ms_per_account_bare_update_after_decision":
+                        bare_update["cpu_ms_per_account_bare_after_signal"]}
+                       if "cpu_ms_per_account_bare_after_signal" in bare_update else {})}
         row = {**product, **bare,
                "ratio_vs_bare": _ratio(product["accounts_per_s_lifecycle"], bare["bare_accounts_per_s"]),
                "ratio_to_review_vs_bare": _ratio(product["accounts_per_s_to_review"],
                                                  bare["bare_accounts_per_s_to_waiting"]),
                "approval_to_send_p99_vs_bare": _ratio(product["approval_to_send_p99_ms"],
                                                       bare["bare_signal_to_send_p99_ms"])}
+        if "ratio_vs_bare_update" in row:
+            print(f"  round {i + 1}: lifecycle vs a bare Update {row['ratio_vs_bare_update']}", flush=True)
         print(f"  round {i + 1}: lifecycle {row['ratio_vs_bare']}, review {row['ratio_to_review_vs_bare']}, "
               f"p99 approval->send {product['approval_to_send_p99_ms']:.0f} ms vs bare "
               f"{bare['bare_signal_to_send_p99_ms']:.0f} ms", flush=True)
         per_round.append(row)
     out: dict = {"n_accounts": n, "throughput_rounds": per_round, "rounds": rounds,
-                 "bare_shape": bare_shape(timer_s, bare_decision)}
+                 "bare_shape": bare_shape(timer_s, "update" if bare_decision == "update" else "signal")}
     for key in ("ratio_vs_bare", "ratio_to_review_vs_bare", "approval_to_send_p99_vs_bare",
                 "accounts_per_s_to_review", "accounts_per_s_lifecycle", "bare_accounts_per_s",
                 "bare_accounts_per_s_to_waiting", "approval_to_send_p50_ms", "approval_to_send_p99_ms",
                 "bare_signal_to_send_p50_ms", "bare_signal_to_send_p99_ms", "approval_update_p50_ms",
-                "approval_update_p99_ms"):
+                "approval_update_p99_ms", "bare_update_accounts_per_s", "ratio_vs_bare_update"):
         out[key] = _median(r.get(key) for r in per_round)
     for key in ("cpu_ms_per_account_review", "cpu_ms_per_account_lifecycle", "cpu_ms_per_account_bare_to_waiting",
-                "cpu_ms_per_account_bare_after_signal"):
+                "cpu_ms_per_account_bare_after_signal", "cpu_ms_per_account_bare_update_after_decision"):
         cpu_median = _median_cpu(per_round, key)
         if cpu_median:
             out[key] = cpu_median
