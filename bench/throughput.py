@@ -70,7 +70,8 @@ async def measure_throughput(client, worker_pool, bench_pool, settings, n: int, 
                 "bare_accounts_per_s_to_waiting", "approval_to_send_p50_ms", "approval_to_send_p99_ms",
                 "bare_signal_to_send_p50_ms", "bare_signal_to_send_p99_ms", "approval_update_p50_ms",
                 "approval_update_p99_ms", "bare_update_accounts_per_s", "ratio_vs_bare_update"):
-        out[key] = _median(r.get(key) for r in per_round)
+        if any(key in r for r in per_round):  # the bare-Update figures only with --bare-decision both
+            out[key] = _median(r.get(key) for r in per_round)
     for key in ("cpu_ms_per_account_review", "cpu_ms_per_account_lifecycle", "cpu_ms_per_account_bare_to_waiting",
                 "cpu_ms_per_account_bare_after_signal", "cpu_ms_per_account_bare_update_after_decision"):
         cpu_median = _median_cpu(per_round, key)
