@@ -76,3 +76,18 @@ async def test_a_send_the_guard_stops_keeps_the_approval_and_records_no_send(poo
     assert (result.status, result.recorded_at) == (DeliveryStatus.blocked, None)
     assert await _events(pool, account_id) == ["approved"]
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE account_id = $1", account_id) == 0
+
+
+async def test_a_retry_after_a_crash_between_the_commit_and_the_event_writes_the_event(pool, settings, prefix):
+    """The first attempt stored the message and died before its event (here: it had none to write); the retry
+    finds the message stored, sends nothing new, and writes the event."""
+    account_id = f"{prefix}-crashed"
+    await add_account(pool, account_id)
+    request = _request(settings, account_id)
+    died = await _deliver(pool, settings, request.model_copy(update={"on_sent": None}))
+    assert (died.newly_sent, died.recorded_at) == (True, None)
+    retried = await _deliver(pool, settings, request)
+    assert (retried.newly_sent, retried.message_id) == (False, died.message_id)
+    assert retried.recorded_at is not None
+    assert await _events(pool, account_id) == ["approved", "sent"]
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE account_id = $1", account_id) == 1
