@@ -57,9 +57,9 @@ TABLE = ["accounts_per_s_to_review", "bare_accounts_per_s_to_waiting", "ratio_to
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true",
-                        help="smaller run (3 rounds of 200 accounts, 1,000/4,000 waiting, 2,000 through the "
+                        help="smaller run (3 rounds of 400 accounts, 1,000/4,000 waiting, 2,000 through the "
                              "funnel, 100k scan rows, 10k imported)")
-    parser.add_argument("--accounts", type=int, help="accounts per throughput round (default 1,000; 200 quick)")
+    parser.add_argument("--accounts", type=int, help="accounts per throughput round (default 1,000; 400 quick)")
     parser.add_argument("--rounds", type=int, default=3, help="product/bare round pairs (default 3)")
     parser.add_argument("--rss-levels", help="waiting accounts at which worker RSS is read, e.g. 10000,25000 "
                                              "(default 10000,50000; 1000,4000 quick)")
@@ -83,7 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"unknown measurement(s) {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}")
     if set(args.only) & THROUGHPUT_ALIASES:
         args.only = [m for m in args.only if m not in THROUGHPUT_ALIASES] + ["throughput"]
-    args.accounts = args.accounts or (200 if args.quick else 1_000)
+    # Quick rounds of 400, not 200: a 200-account lifecycle round lasts ~12 s, too short to average out this
+    # machine's swings (single rounds 0.65-1.28 at 200, 0.95-1.15 at 400; bench/README "Stop 24").
+    args.accounts = args.accounts or (400 if args.quick else 1_000)
     levels = args.rss_levels or ("1000,4000" if args.quick else "10000,50000")
     args.rss_levels = sorted(int(x) for x in levels.split(","))
     args.funnel_accounts = args.funnel_accounts or (2_000 if args.quick else 10_000)
