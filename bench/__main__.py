@@ -84,7 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if set(args.only) & THROUGHPUT_ALIASES:
         args.only = [m for m in args.only if m not in THROUGHPUT_ALIASES] + ["throughput"]
     # Quick rounds of 400, not 200: a 200-account lifecycle round lasts ~12 s, too short to average out this
-    # machine's swings (single rounds 0.65-1.28 at 200, 0.95-1.15 at 400; bench/README "Stop 24").
+    # machine's swings (single rounds 0.65-1.28 at 200, 0.78-1.15 at 400; bench/README "Stop 24").
     args.accounts = args.accounts or (400 if args.quick else 1_000)
     levels = args.rss_levels or ("1000,4000" if args.quick else "10000,50000")
     args.rss_levels = sorted(int(x) for x in levels.split(","))
