@@ -8,18 +8,18 @@ workflow's latest view at each step.
 from __future__ import annotations
 
 import json
-import re
 
 import asyncpg
 
 from reactivation.ledger_model import StepRecord
 
+# The projection upsert, its arguments numbered after the events' eleven arrays ($12..$31, `_projection_args`).
 _PROJECTION_UPSERT = """INSERT INTO review_projection AS p
            (account_id, workflow_id, episode, stage, path, priority, owner_email, segment, tier,
             last_activity_at, account_value, risk_level, recommended_next_step, draft_version, outcome,
             state, updated_at, finished_at, reopen_after)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16, '{}'::jsonb), $17,
-               $18, $19)
+       VALUES ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, coalesce($27, '{}'::jsonb), $28,
+               $29, $30)
        ON CONFLICT (account_id) DO UPDATE SET
            workflow_id = EXCLUDED.workflow_id, episode = EXCLUDED.episode, stage = EXCLUDED.stage,
            path = coalesce(EXCLUDED.path, p.path), priority = coalesce(EXCLUDED.priority, p.priority),
@@ -30,15 +30,12 @@ _PROJECTION_UPSERT = """INSERT INTO review_projection AS p
            risk_level = coalesce(EXCLUDED.risk_level, p.risk_level),
            recommended_next_step = EXCLUDED.recommended_next_step,
            draft_version = EXCLUDED.draft_version, outcome = EXCLUDED.outcome,
-           state = CASE WHEN $20::jsonb IS NULL THEN coalesce($16::jsonb, p.state)
-                        WHEN p.episode = EXCLUDED.episode THEN p.state || $20::jsonb
+           state = CASE WHEN $31::jsonb IS NULL THEN coalesce($27::jsonb, p.state)
+                        WHEN p.episode = EXCLUDED.episode THEN p.state || $31::jsonb
                         ELSE p.state END,
            finished_at = EXCLUDED.finished_at, reopen_after = EXCLUDED.reopen_after,
            updated_at = EXCLUDED.updated_at
        WHERE p.updated_at <= EXCLUDED.updated_at"""
-
-# The same upsert numbered after the events' eleven arrays, for the one-statement batch below.
-_PROJECTION_UPSERT_AFTER_EVENTS = re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + 11}", _PROJECTION_UPSERT)
 
 # Columns that keep their earlier value when a step does not know it (coalesce in the upsert above).
 _KEPT_WHEN_UNKNOWN = ("priority", "tier", "last_activity_at", "account_value", "risk_level")
@@ -67,7 +64,7 @@ async def record_steps(conn: asyncpg.Connection, steps: list[StepRecord]) -> int
                            $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
                     AS x(e, a, t, ac, w, ep, st, pa, o, se, d)
                ON CONFLICT (event_id) DO NOTHING RETURNING 1),
-           projection AS ({_PROJECTION_UPSERT_AFTER_EVENTS} RETURNING 1)
+           projection AS ({_PROJECTION_UPSERT} RETURNING 1)
            SELECT count(*) FROM new""",
         [s.event_id for s in steps], [s.at for s in steps], [s.type for s in steps],
         [s.account_id for s in steps], [s.workflow_id for s in steps], [s.episode for s in steps],

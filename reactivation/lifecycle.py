@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from reactivation.assessment_model import Assessment
 from reactivation.holdout import assign_arm
 from reactivation.lifecycle_model import (
     Begin,
@@ -72,6 +73,11 @@ def _fresh(state: LifecycleState) -> LifecycleState:
         "sent_message_ids": list(review.sent_message_ids)})})
 
 
+def _flagged_issue_opened(assessment: Assessment) -> Assessment:
+    """The assessment with the `issue_opened_event` flag added: a copy, since the caller's state shares it."""
+    return assessment.model_copy(update={"flags": [*assessment.flags, "issue_opened_event"]})
+
+
 class _Step(SendingSteps):
     """Every input's handling; the primitives are in lifecycle_steps.py, sending in lifecycle_sending.py."""
 
@@ -95,7 +101,7 @@ class _Step(SendingSteps):
             return  # the review already ended (an opt-out while gathering): nothing to assess
         assessment = event.assessment
         if "issue_opened_event" in (self.review.assessment.flags if self.review.assessment else []):
-            assessment = assessment.model_copy(update={"flags": [*assessment.flags, "issue_opened_event"]})
+            assessment = _flagged_issue_opened(assessment)
         self.review.assessment, self.review.path = assessment, assessment.path
         self.review.priority = assessment.priority.score
         if not self.review.owner_email or not self.review.decisions:
@@ -267,7 +273,7 @@ class _Step(SendingSteps):
     def _issue_opened(self, detail: str) -> None:
         assessment = self.review.assessment
         if assessment and "issue_opened_event" not in assessment.flags:
-            self.review.assessment = assessment.model_copy(update={"flags": [*assessment.flags, "issue_opened_event"]})
+            self.review.assessment = _flagged_issue_opened(assessment)
         notice = f"An issue was opened: {detail or 'see the CRM'}"
         self._record(LedgerKind.unresolved_issue_flagged, detail=detail)
         phase = self.state.phase
