@@ -9,6 +9,7 @@ untrusted: it is parsed and classified, never executed, and shown to owners as t
 from __future__ import annotations
 
 import json
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from typing import Any
@@ -66,8 +67,8 @@ def postmark_to_raw(data: Any) -> bytes:
             continue
         try:
             message[name] = value
-        except (ValueError, TypeError):  # a header with a line break: dropped, the rest is kept
-            continue
+        except (ValueError, TypeError, IndexError, MessageError):  # a line break, or an address the email
+            continue  # package's parser trips on (it raises IndexError on some): that header dropped, the rest kept
     text = data["TextBody"] if isinstance(data.get("TextBody"), str) else ""
     html = data["HtmlBody"] if isinstance(data.get("HtmlBody"), str) else ""
     try:
@@ -76,7 +77,7 @@ def postmark_to_raw(data: Any) -> bytes:
         else:
             message.set_content(html.replace("\x00", ""), subtype="html")
         return message.as_bytes(policy=SMTP_POLICY)
-    except (ValueError, TypeError, UnicodeError) as err:
+    except (ValueError, TypeError, UnicodeError, IndexError, MessageError) as err:
         raise _unprocessable("TextBody", f"cannot be read as a message: {err}"[:200]) from err
 
 

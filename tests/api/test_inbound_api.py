@@ -265,3 +265,11 @@ def test_auto_replies_are_kept_from_the_draining_v1_workflow_by_its_type_name():
     assert workflow._Definition.must_from_class(DormantAccountWorkflowV1).name != WORKFLOW_TYPE
     assert "auto_reply" in NEWER_THAN_V1
 
+
+
+def test_a_postmark_header_the_email_parser_trips_on_is_dropped_not_a_server_error():
+    """Found by the schema fuzzer: this To made the email package raise IndexError (a 500)."""
+    from api.routes.inbound import postmark_to_raw
+
+    raw = postmark_to_raw({"Subject": "N\u00e5", "From": "Q\u0003\u00cdq", "To": "\udaff\uddb7\b\u008d@"})
+    assert b"Subject:" in raw and b"\nTo:" not in raw
