@@ -48,6 +48,7 @@ async def test_search_attributes_follow_the_review_through_an_owner_change_to_th
 
         await decide(handle, "approve", by=new_owner)  # the new owner decides now
         await wait_for_stage(handle, "closed", timeout=60)
+        await handle.result()  # the closing upsert follows the ledger write: the run's end is after both
         assert await attributes(handle) == {
             "AccountId": account_id, "ReactivationStage": "closed", "AccountOwner": new_owner,
             "ReactivationPath": review.path.value, "ReactivationPriority": review.priority}
