@@ -51,7 +51,7 @@ TABLE = ["accounts_per_s_to_review", "bare_accounts_per_s_to_waiting", "ratio_to
          "worker_rss_idle_mb", "worker_rss_mb_10k_waiting", "worker_rss_growth",
          "evicted_approval_update_p99_ms", "evicted_approval_to_send_p99_ms",
          "funnel_accounts_per_s", "funnel_bare_accounts_per_s", "funnel_ratio_vs_bare",
-         "scan_1m_select_s", "scan_1m_select_after_vacuum_s", "import_100k_s"]
+         "scan_1m_select_s", "scan_1m_select_unvacuumed_s", "import_100k_s"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
