@@ -51,7 +51,8 @@ AppSettings = Annotated[Settings, Depends(_settings)]
 UNAUTHORIZED = "missing or invalid bearer token"
 
 
-async def _bearer_principal(request: Request, pool: asyncpg.Pool) -> Principal | None:
+async def bearer_principal(request: Request, pool: asyncpg.Pool) -> Principal | None:
+    """The principal of an `Authorization: Bearer` token, or None (absent or unknown: the caller decides)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -77,7 +78,7 @@ async def _basic_principal(request: Request, pool: asyncpg.Pool) -> Principal | 
 
 
 async def current_principal(request: Request, pool: Pool) -> Principal:
-    principal = await _bearer_principal(request, pool)
+    principal = await bearer_principal(request, pool)
     if principal is None:
         raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
     return principal
@@ -107,7 +108,7 @@ async def crm_caller(request: Request, pool: Pool, settings: AppSettings) -> Pri
         if secret and verify_signature(secret, timestamp, await request.body(), signature):
             return CRM_PRINCIPAL
         raise HTTPException(401, "invalid or expired webhook signature")
-    principal = await _bearer_principal(request, pool) or await _basic_principal(request, pool)
+    principal = await bearer_principal(request, pool) or await _basic_principal(request, pool)
     if principal is None or not principal.is_admin:
         raise HTTPException(401, "CRM calls need a valid webhook signature or an admin token (Bearer, or Basic "
                                  "with the token as the password)")

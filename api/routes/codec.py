@@ -22,7 +22,7 @@ from google.protobuf import json_format
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
-from api.deps import ERRORS, AppSettings, Pool, _bearer_principal
+from api.deps import ERRORS, AppSettings, Pool, bearer_principal
 from api.web.session import cookie_principal
 from client.codec import ENV, EncryptionCodec
 from db.owners import Principal
@@ -67,7 +67,7 @@ router = APIRouter(prefix="/codec", tags=["codec"], responses=ERRORS, route_clas
 
 async def codec_admin(request: Request, pool: Pool) -> Principal:
     """An admin, by bearer token or by review page session cookie."""
-    principal = await _bearer_principal(request, pool)
+    principal = await bearer_principal(request, pool)
     if principal is None:
         principal = await cookie_principal(request, pool)
     if principal is None:
