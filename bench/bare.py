@@ -66,13 +66,13 @@ class Probe:
 
     @activity.defn(name="bench_noop")
     async def noop(self, tag: str) -> str:
-        info = activity.info()
+        workflow_id = activity.info().workflow_id or ""  # always set: every bench_noop runs in a workflow
         if tag == "waiting":
-            self.waiting.add(info.workflow_id)
+            self.waiting.add(workflow_id)
         elif tag == "done":
-            self.done.add(info.workflow_id)
+            self.done.add(workflow_id)
         elif tag == "send_first":
-            self.first_send_at.setdefault(info.workflow_id, time.time())
+            self.first_send_at.setdefault(workflow_id, time.time())
         return tag
 
 
@@ -117,8 +117,8 @@ async def _wait_for(ids_seen, total: int, label: str, watch: asyncio.Task, timeo
     progress = Progress(label, total)
     deadline = time.monotonic() + timeout
     while len(ids_seen) < total:
-        if watch.done() and watch.exception() is not None:
-            raise watch.exception()
+        if watch.done() and (failed := watch.exception()) is not None:
+            raise failed
         if time.monotonic() > deadline:
             raise TimeoutError(f"{label}: {len(ids_seen)}/{total} after {timeout:.0f}s")
         progress.show(len(ids_seen))

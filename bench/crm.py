@@ -98,8 +98,8 @@ async def wait_for_stage(pool: asyncpg.Pool, prefix: str, stage: str, total: int
         if done >= total:
             progress.show(done, extra(), force=True)
             return now
-        if watch is not None and watch.done() and watch.exception() is not None:
-            raise watch.exception()
+        if watch is not None and watch.done() and (failed := watch.exception()) is not None:
+            raise failed
         wrong = {k: v for k, v in counts.items() if k in WRONG_STAGES}
         if wrong:
             raise RuntimeError(f"{label}: accounts reached unexpected stages {wrong}; all stages: {counts}")

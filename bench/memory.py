@@ -39,6 +39,8 @@ def _status_mb(pid: int, field: str) -> float:
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
+    if settings.database_url is None:
+        raise ValueError("the worker under measurement needs DATABASE_URL (bench_settings sets it)")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DORMANT_", "OPENAI_"))}
     env.update({"DATABASE_URL": settings.database_url, "TEMPORAL_ADDRESS": settings.temporal_address,
                 "DORMANT_TASK_QUEUE": settings.task_queue, "DORMANT_SEND_WINDOW": "always",

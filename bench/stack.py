@@ -19,11 +19,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from config.settings import Settings, load_settings
 from dormant.embedded_pg import EmbeddedPostgres
 from dormant.processes import free_port
 from dormant.temporal_dev import TemporalDevServer
+
+T = TypeVar("T")
 
 # The product's own bound for concurrent starts (activities/scan.py: the SQLite dev server times out with
 # about 1,000 starts in flight), and a bounded approval concurrency as an owner-facing API would see.
@@ -64,7 +67,7 @@ def bench_stack() -> Iterator[BenchStack]:
             pg.start()
             dsn = pg.dsn
         yield BenchStack(address, dsn, tmp, temporal is not None, pg is not None,
-                         temporal.proc.pid if temporal else None, pg.proc.pid if pg else None)
+                         temporal.proc.pid if temporal and temporal.proc else None, pg.proc.pid if pg and pg.proc else None)
     finally:
         if pg is not None:
             pg.stop()
@@ -103,7 +106,7 @@ class Progress:
             print(f"  {self.label}: {done}/{self.total}{' ' + extra if extra else ''}", flush=True)
 
 
-async def bounded(items: Iterable, fn: Callable[[object], Awaitable[object]], limit: int) -> list:
+async def bounded(items: Iterable[T], fn: Callable[[T], Awaitable[object]], limit: int) -> list:
     """Run fn over items with at most `limit` in flight (like the product's scan does for starts)."""
     gate = asyncio.Semaphore(limit)
 
@@ -114,10 +117,10 @@ async def bounded(items: Iterable, fn: Callable[[object], Awaitable[object]], li
     return await asyncio.gather(*(one(item) for item in items))
 
 
-def percentile(values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile; None for no values."""
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile. No values is a failed measurement, said as such (not a None to round)."""
     if not values:
-        return None
+        raise ValueError(f"no samples to take the p{p:g} of")
     ordered = sorted(values)
     rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
     return ordered[rank - 1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import subprocess
 import time
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -99,7 +100,7 @@ class Chaos:
                               OPENAI_BASE_URL=self.llm.base_url, DORMANT_LLM_RATE_PER_S="100",
                               DORMANT_DELIVERY="smtp", DORMANT_SMTP_HOST="127.0.0.1",
                               DORMANT_SMTP_PORT=str(self.smtp.port))
-        self.worker = None
+        self.worker: subprocess.Popen | None = None
         self._start_worker()
         self.pool = await create_pool(self.pg.dsn, max_size=5)
         self.client: Client = await connect_temporal(self.settings)
@@ -151,7 +152,7 @@ class Chaos:
     async def _supervise(self, done: asyncio.Event) -> None:
         """What a process supervisor does in production: a worker that died is started again."""
         while not done.is_set():
-            if self.worker.poll() is not None and not self._killing:
+            if self.worker is not None and self.worker.poll() is not None and not self._killing:
                 self.counts["worker_restarts_after_own_death"] += 1
                 self._start_worker()
             await asyncio.sleep(1)
@@ -174,7 +175,7 @@ class Chaos:
     async def kill_worker(self, rng: random.Random) -> None:
         self._killing = True  # the supervisor must not count (or restart) this death
         try:
-            if self.worker.poll() is None:
+            if self.worker is not None and self.worker.poll() is None:
                 self.worker.kill()
                 self.worker.wait(timeout=10)
                 self.counts["worker_kills"] += 1

@@ -43,7 +43,8 @@ async def _outcomes(chaos: Chaos, problems: list[str]) -> Counter:
         handle = chaos.client.get_workflow_handle_for(DormantAccountWorkflow.run, workflow_id_for(account_id))
         description = await handle.describe()
         if description.status != WorkflowExecutionStatus.COMPLETED:
-            problems.append(f"{account_id}: workflow is {description.status.name}, not completed")
+            status = description.status.name if description.status else "unknown"
+            problems.append(f"{account_id}: workflow is {status}, not completed")
             continue
         result = await handle.result()
         outcome = result.outcome.value if result.outcome else "none"
