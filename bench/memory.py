@@ -22,6 +22,7 @@ from bench.crm import (
     account_ids,
     insert_accounts,
     new_prefix,
+    stage_counts,
     start_all,
     wait_for_stage,
 )
@@ -69,9 +70,32 @@ def _settle_rss(proc, log: Path) -> float:
     return _status_mb(proc.pid, "VmRSS")
 
 
-async def _start_level(client, pool, settings, ids, prefix, label, total: int) -> float:
+START_CHUNK = 100
+
+
+async def _start_paced(client, pool, settings, ids: list[str], prefix: str, label: str, already: int,
+                       ahead: int) -> None:
+    """Start `ids` in chunks, keeping at most `ahead` accounts started but not yet waiting for review.
+
+    Why: with tens of thousands started at once (the first 50,000 run of stop 25: 40,000 started in eight
+    minutes) far more workflows are in progress than the sticky cache holds, so nearly every workflow task
+    replays its history and the worker's rate falls from ~28 to ~8 accounts/s. This step measures memory
+    with N accounts waiting, not a start storm; the dormancy scan's own starts (~34/s) are about the rate
+    the worker drains them at.
+    """
+    started = already
+    for at in range(0, len(ids), START_CHUNK):
+        while started - (await stage_counts(pool, prefix)).get("awaiting_review", 0) > ahead:
+            await asyncio.sleep(0.25)
+        chunk = ids[at:at + START_CHUNK]
+        await start_all(client, settings, chunk, label)
+        started += len(chunk)
+
+
+async def _start_level(client, pool, settings, ids, prefix, label, total: int, ahead: int) -> float:
     """Start `ids` and wait until `total` accounts under `prefix` (these and the earlier levels') wait."""
-    starting = asyncio.create_task(start_all(client, settings, ids, label))
+    starting = asyncio.create_task(_start_paced(client, pool, settings, ids, prefix, label, total - len(ids),
+                                                ahead))
     await wait_for_stage(pool, prefix, "awaiting_review", total, f"{label} (awaiting_review)", watch=starting)
     await starting
     return time.perf_counter()
@@ -110,7 +134,8 @@ async def measure_worker_rss(client: Client, pool: asyncpg.Pool, settings: Setti
         out["worker_rss_idle_mb"] = _status_mb(proc.pid, "VmRSS")
         started, done = time.perf_counter(), 0
         for level in levels:
-            reached = await _start_level(client, pool, settings, ids[done:level], prefix, f"worker rss {level:,}", level)
+            reached = await _start_level(client, pool, settings, ids[done:level], prefix, f"worker rss {level:,}", level,
+                                         ahead=max(START_CHUNK, sticky_cache * 4 // 5))
             done = level
             await asyncio.sleep(3)  # let the last workflow tasks and the pollers settle
             out["worker_rss_levels"][str(level)] = _settle_rss(proc, log)
