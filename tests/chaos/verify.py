@@ -7,8 +7,7 @@ from collections import Counter
 from temporalio.client import WorkflowExecutionStatus
 
 from tests.chaos.scenario import Chaos, expected_outcome
-from workflows.dormant_account import DormantAccountWorkflow
-from workflows.dormant_account_models import workflow_id_for
+from workflows.dormant_account_models import DormantAccountResult, workflow_id_for
 
 ONCE_PER_EPISODE = ("reviewed", "approved", "sent", "follow_up_sent", "responded", "closed", "suppressed",
                     "not_ready", "awaiting_review")
@@ -40,7 +39,7 @@ async def verify(chaos: Chaos) -> tuple[list[str], dict]:
 async def _outcomes(chaos: Chaos, problems: list[str]) -> Counter:
     outcomes: Counter = Counter()
     for index, account_id in enumerate(chaos.ids()):
-        handle = chaos.client.get_workflow_handle_for(DormantAccountWorkflow.run, workflow_id_for(account_id))
+        handle = chaos.client.get_workflow_handle(workflow_id_for(account_id), result_type=DormantAccountResult)
         description = await handle.describe()
         if description.status != WorkflowExecutionStatus.COMPLETED:
             status = description.status.name if description.status else "unknown"
