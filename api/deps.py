@@ -143,8 +143,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody, "descripti
 }.items()}
 
 
+def _no_nul(value: Any) -> Any:
+    """Names the NUL in words; the pattern stays for the schema, and would otherwise be quoted back."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain NUL characters (U+0000)")
+    return value
+
+
 # PostgreSQL text cannot hold NUL; saying so in the schema lets clients (and schemathesis) know.
-Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$"), BeforeValidator(_no_nul)]
 AccountIdField = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 AccountIdPath = Annotated[str, PathParam(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f/]+$")]
 

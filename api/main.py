@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         problems = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body") or "body", "reason": err["msg"]}
+            {"field": ".".join(str(p) for p in err["loc"] if p != "body") or "body", "reason": _reason(err)}
             for err in exc.errors()
         ]
         return JSONResponse({"detail": problems}, status_code=422)
@@ -123,6 +123,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    report_pages, codec):
         app.include_router(module.router)
     return app
+
+
+def _reason(err: dict) -> str:
+    """Pydantic's words, except a text over its limit: a max_length on an optional text field reports
+    "items after validation", which reads as if the field were a list."""
+    value, limit = err.get("input"), (err.get("ctx") or {}).get("max_length")
+    if err.get("type") == "too_long" and isinstance(value, str) and limit is not None:
+        return f"must be at most {limit} characters, not {len(value)}"
+    return err["msg"]
 
 
 app = create_app()

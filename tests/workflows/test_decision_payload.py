@@ -51,3 +51,16 @@ async def test_a_well_formed_payload_reaches_the_workflow_step(pool, settings, p
     answer = await decide(pool, settings, prefix, **fields)
     # Past validation: today the truthful 409 "no open review" (no workflow runs for this account).
     assert answer.status_code != 422 and answer.status_code < 500, answer.text
+
+
+@pytest.mark.parametrize(("fields", "field", "reason"), [
+    ({"body": "Hello\x00there"}, "body", "must not contain NUL characters (U+0000)"),
+    ({"note": "\x00"}, "note", "must not contain NUL characters (U+0000)"),
+    ({"subject": "é" * 201}, "subject", "must be at most 200 characters, not 201"),
+    ({"reason": "r" * 2001}, "reason", "must be at most 2000 characters, not 2001"),
+])
+async def test_a_nul_or_an_overlong_text_is_refused_in_words(pool, settings, prefix, fields, field, reason):
+    """Not pydantic's regex quoted back, nor "200 items" for a text that is too long."""
+    answer = await decide(pool, settings, prefix, **fields)
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [{"field": field, "reason": reason}]
