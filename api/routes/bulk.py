@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from api.decisions import DecisionIn, not_found, submit_decision
-from api.deps import ERRORS, AccountIdField, AppSettings, Caller, Pool, Temporal, decision_keys_of
+from api.deps import ERRORS, AccountIdField, AppSettings, Caller, Pool, Temporal, can_see, decision_keys_of
 from db.reviews import projection_for
 from reactivation.vocabulary import Path
 
@@ -48,8 +48,9 @@ async def bulk_approve(body: BulkApproveIn, caller: Caller, pool: Pool, temporal
         async with gate:
             async with pool.acquire() as conn:
                 projection = await projection_for(conn, item.account_id)
-            # Unknown, without a review, or another owner's: one answer, so account ids cannot be probed.
-            if projection is None or (projection.owner_email or "").lower() != caller.email.lower():
+            # Unknown, without a review, or another owner's: one answer, so account ids cannot be probed. An
+            # admin may, as with a single decision (the same rule, `can_see`).
+            if projection is None or not can_see(caller, projection.owner_email):
                 return BulkOutcome(account_id=item.account_id, status=404, detail=not_found(item.account_id))
             if projection.path != Path.marketing_led:
                 return BulkOutcome(account_id=item.account_id, status=409, detail=NOT_MARKETING_LED,

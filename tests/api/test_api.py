@@ -133,3 +133,20 @@ async def test_bulk_approval_of_marketing_led_drafts_records_each_decision(clien
     assert all(by_id[a]["status"] == 200 and by_id[a]["stage"] == "approved" for a in clean)
     assert by_id[strategic]["status"] == 409 and "marketing-led" in by_id[strategic]["detail"]
     assert approvals == 3
+
+
+async def test_an_admin_may_bulk_approve_an_owners_draft_as_with_a_single_decision(client, pool, settings, prefix,
+                                                                                      tokens):
+    account_id = f"{prefix}-m"
+    await add_account(pool, account_id, owner_email=f"{prefix}-owner@test.dormant")
+    async with running_worker(client, pool, settings), api_client(settings) as http:
+        await http.post("/v1/triggers/dormant", json={"account_id": account_id}, headers=bearer(tokens["admin"]))
+        handle = client.get_workflow_handle_for(DormantAccountWorkflow.run, f"dormant-account-{account_id}")
+        await wait_for_stage(handle, "awaiting_review")
+        items = [{"account_id": account_id, "draft_version": 1}] * 2  # the same item twice: approved once
+        answer = await http.post("/v1/accounts/bulk-approve", json={"items": items}, headers=bearer(tokens["admin"]))
+        state = await wait_for_stage(handle, "approved", "sent", "follow_up_sent")
+        await handle.terminate("test done")
+    assert sorted(r["status"] for r in answer.json()) == [200, 409]
+    [decision] = state.decisions
+    assert (decision.action, decision.by) == ("approve", f"{prefix}-admin@test.dormant")
