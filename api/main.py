@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.deps import PATTERN_REASONS
 from api.routes import (
     accounts,
     bulk,
@@ -126,11 +127,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _reason(err: dict) -> str:
-    """Pydantic's words, except a text over its limit: a max_length on an optional text field reports
-    "items after validation", which reads as if the field were a list."""
-    value, limit = err.get("input"), (err.get("ctx") or {}).get("max_length")
-    if err.get("type") == "too_long" and isinstance(value, str) and limit is not None:
-        return f"must be at most {limit} characters, not {len(value)}"
+    """Pydantic's words, except two: a text over its limit says its length in characters (behind a
+    BeforeValidator pydantic reports "items after validation", as if it were a list), and a pattern
+    in PATTERN_REASONS is explained instead of quoted."""
+    value, ctx = err.get("input"), err.get("ctx") or {}
+    if err.get("type") in ("too_long", "string_too_long") and isinstance(value, str) and ctx.get("max_length"):
+        return f"must be at most {ctx['max_length']} characters, not {len(value)}"
+    if err.get("type") == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_REASONS:
+        return PATTERN_REASONS[ctx["pattern"]]
     return err["msg"]
 
 

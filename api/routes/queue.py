@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import field_serializer
 
-from api.deps import ERRORS, Caller, Pool
+from api.deps import ERRORS, NO_NUL_PATTERN, Caller, Pool
 from db import reviews
 from reactivation.vocabulary import Stage
 
@@ -30,8 +30,8 @@ class QueueRow(reviews.QueueRow):
 async def get_queue(
     caller: Caller, pool: Pool,
     stage: Annotated[list[Stage] | None, Query(description="default: awaiting_review and held")] = None,
-    path: Annotated[str | None, Query(max_length=50, pattern=r"^[^\x00]*$")] = None,
-    segment: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
+    path: Annotated[str | None, Query(max_length=50, pattern=NO_NUL_PATTERN)] = None,
+    segment: Annotated[str | None, Query(max_length=200, pattern=NO_NUL_PATTERN)] = None,
     all_stages: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[reviews.QueueRow]:

@@ -64,3 +64,18 @@ async def test_a_nul_or_an_overlong_text_is_refused_in_words(pool, settings, pre
     answer = await decide(pool, settings, prefix, **fields)
     assert answer.status_code == 422
     assert answer.json()["detail"] == [{"field": field, "reason": reason}]
+
+
+async def test_an_account_id_with_a_control_character_is_refused_in_words(pool, settings, tokens):
+    """In the path (the review API) and in a body (a CRM trigger): no regex quoted back."""
+    async with api_client(settings) as http:
+        in_path = await http.get("/v1/accounts/ACC-1%0D%0AX", headers=bearer(tokens["owner"]))
+        in_body = await http.post("/v1/triggers/dormant", json={"account_id": "ACC-1\n"},
+                                  headers=bearer(tokens["admin"]))
+        in_query = await http.get("/v1/queue", params={"segment": "a\x00b"}, headers=bearer(tokens["owner"]))
+    assert in_path.status_code == in_body.status_code == in_query.status_code == 422
+    assert in_path.json()["detail"] == [{"field": "path.account_id",
+                                         "reason": "must not contain line breaks, control characters or a slash"}]
+    assert in_body.json()["detail"] == [{"field": "account_id",
+                                         "reason": "must not contain line breaks or control characters"}]
+    assert in_query.json()["detail"] == [{"field": "query.segment", "reason": "must not contain NUL characters (U+0000)"}]
