@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import time
 from datetime import datetime
 from typing import Annotated, Any
@@ -19,14 +18,13 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, HTTPException, Request
 from fastapi import Path as PathParam
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 from temporalio.client import Client
 
 from config.settings import Settings
 from db.owners import Principal, principal_for_token
 from reactivation.decision_proof import keys_from
-from reactivation.plain_text import header_unsafe
 
 REPLAY_WINDOW_S = 300
 CRM_PRINCIPAL = Principal(email="crm-webhook", is_admin=True)
@@ -143,30 +141,27 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody, "descripti
 }.items()}
 
 
-NO_NUL_PATTERN = r"^[^\x00]*$"
+# Every pattern the API checks, and the words its 422 answer gives instead of quoting it (api.main `_reason`,
+# for body, path and query alike): the schema keeps the pattern, so clients (and schemathesis) know it.
+NO_NUL_PATTERN = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 ACCOUNT_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 ACCOUNT_ID_PATH_PATTERN = r"^[^\x00-\x1f\x7f/]+$"
-AccountIdField = Annotated[str, Field(min_length=1, max_length=200, pattern=ACCOUNT_ID_PATTERN)]
-AccountIdPath = Annotated[str, PathParam(min_length=1, max_length=200, pattern=ACCOUNT_ID_PATH_PATTERN)]
-# A pattern the 422 answer explains in words instead of quoting it (api.main `_reason`), for fields whose
-# check has no validator of its own (path and query parameters, account ids).
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"  # reactivation.plain_text.header_unsafe's set
+_ADDRESS_PART = r"[^@\s.\x00-\x1f\x7f-\x9f]+"  # no spaces, line breaks or control characters
+EMAIL_PATTERN = rf"^[^@\s\x00-\x1f\x7f-\x9f]+@{_ADDRESS_PART}(\.{_ADDRESS_PART})+$"  # local@domain.tld
 PATTERN_REASONS = {
     NO_NUL_PATTERN: "must not contain NUL characters (U+0000)",
     ACCOUNT_ID_PATTERN: "must not contain line breaks or control characters",
     ACCOUNT_ID_PATH_PATTERN: "must not contain line breaks, control characters or a slash",
+    ONE_LINE_PATTERN: "must be one line: no line breaks (CR, LF, U+2028) or control characters",
+    EMAIL_PATTERN: "must be an email address like name@example.com",
 }
 
-
-# PostgreSQL text cannot hold NUL; saying so in the schema lets clients (and schemathesis) know.
 Text = Annotated[str, Field(pattern=NO_NUL_PATTERN)]
-
-
-def _one_line(value: Any) -> Any:
-    """Runs before the pattern, so the answer says why in words rather than quoting the pattern."""
-    if isinstance(value, str) and header_unsafe(value):
-        raise PydanticCustomError("one_line", "must be one line: no line breaks (CR, LF, U+2028) or control "
-                                              "characters")
-    return value
+AccountIdField = Annotated[str, Field(min_length=1, max_length=200, pattern=ACCOUNT_ID_PATTERN)]
+AccountIdPath = Annotated[str, PathParam(min_length=1, max_length=200, pattern=ACCOUNT_ID_PATH_PATTERN)]
+# A header-bound line (an email subject).
+OneLineText = Annotated[str, Field(pattern=ONE_LINE_PATTERN)]
 
 
 def _with_timezone(value: datetime) -> datetime:
@@ -175,21 +170,7 @@ def _with_timezone(value: datetime) -> datetime:
     return value
 
 
-_ADDRESS_PART = r"[^@\s.\x00-\x1f\x7f-\x9f]+"  # no spaces, line breaks or control characters
-EMAIL_PATTERN = rf"^[^@\s\x00-\x1f\x7f-\x9f]+@{_ADDRESS_PART}(\.{_ADDRESS_PART})+$"
-
-
-def _email_shape(value: Any) -> Any:
-    """A basic shape check (local@domain.tld), before the pattern, so the answer says why in words."""
-    if isinstance(value, str) and not re.match(EMAIL_PATTERN, value):
-        raise PydanticCustomError("email_shape", "must be an email address like name@example.com")
-    return value
-
-
-# A header-bound line (an email subject): the schema says so, and the check names the reason in plain words.
-OneLineText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"), BeforeValidator(_one_line)]
 # A moment someone chose: without an offset "09:00" would mean the server's zone, not the owner's.
 ZonedDatetime = Annotated[datetime, AfterValidator(_with_timezone)]
 # Owners are stored and compared in lower case, so an address is lower-cased where it enters.
-EmailText = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), BeforeValidator(_email_shape),
-                      AfterValidator(str.lower)]
+EmailText = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(str.lower)]

@@ -127,11 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _reason(err: dict) -> str:
-    """Pydantic's words, except two: a text over its limit says its length in characters (behind a
-    BeforeValidator pydantic reports "items after validation", as if it were a list), and a pattern
-    in PATTERN_REASONS is explained instead of quoted."""
+    """Pydantic's words, except two: a text over its limit also says how long it is, and a pattern is
+    explained (api.deps.PATTERN_REASONS) instead of quoted."""
     value, ctx = err.get("input"), err.get("ctx") or {}
-    if err.get("type") in ("too_long", "string_too_long") and isinstance(value, str) and ctx.get("max_length"):
+    if err.get("type") == "string_too_long" and isinstance(value, str) and ctx.get("max_length"):
         return f"must be at most {ctx['max_length']} characters, not {len(value)}"
     if err.get("type") == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_REASONS:
         return PATTERN_REASONS[ctx["pattern"]]
